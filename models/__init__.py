@@ -1,0 +1,80 @@
+"""SQLAlchemy models of SOFI and their constraints (nothing about HTTP here)."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+
+from models.base import Base, db
+from models.offer import (
+    Action,
+    ActionStatus,
+    Formation,
+    FormationFormacode,
+    InformationCollective,
+    PeriodeInscription,
+    SessionDispositif,
+    SessionFormation,
+)
+from models.organisations import (
+    Contact,
+    Conventionnement,
+    Organisation,
+    PorteOuverte,
+    Site,
+)
+from models.referentials import (
+    BlocCompetences,
+    Certificateur,
+    Certification,
+    CertifInfo,
+    Commune,
+    CommuneCodePostal,
+    Dispositif,
+    Formacode,
+    Nsf,
+    Public,
+    Rome,
+)
+from models.users import Membership, Role, User
+from models.validation import ModelValidationError
+
+__all__ = [
+    "Action",
+    "ActionStatus",
+    "Base",
+    "BlocCompetences",
+    "Certificateur",
+    "CertifInfo",
+    "Certification",
+    "Commune",
+    "CommuneCodePostal",
+    "Contact",
+    "Conventionnement",
+    "Dispositif",
+    "Formacode",
+    "Formation",
+    "FormationFormacode",
+    "InformationCollective",
+    "Membership",
+    "ModelValidationError",
+    "Nsf",
+    "Organisation",
+    "PeriodeInscription",
+    "PorteOuverte",
+    "Public",
+    "Role",
+    "Rome",
+    "SessionDispositif",
+    "SessionFormation",
+    "Site",
+    "User",
+    "db",
+]
+
+
+@sa.event.listens_for(OrmSession, "before_flush")
+def _check_consistency(session, flush_context, instances):
+    """Run the cross-field checks (dates, places…) of every new or changed record."""
+    for instance in list(session.new) + list(session.dirty):
+        check = getattr(instance, "check_consistency", None)
+        if check is not None:
+            check()

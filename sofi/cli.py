@@ -1,0 +1,148 @@
+"""The ``flask --app app sofi …`` command group: thin wrappers around ``sofi.services``.
+
+Every command prints a French summary, reports bad input in French on standard error and
+exits with status 1 without having changed anything.
+"""
+
+import functools
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from models import ModelValidationError
+from sofi.services.errors import DomainError
+
+sofi_cli = AppGroup("sofi", help="Commandes d'administration de SOFI.")
+
+
+def reports_errors(command):
+    """Turn domain errors into a French message on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        except ModelValidationError as error:
+            raise click.ClickException(f"Donnée refusée ({error.field}) : {error.message}") from error
+
+    return wrapper
+
+
+class FrenchClickException(click.ClickException):
+    def show(self, file=None):
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
+click.ClickException.show = FrenchClickException.show
+
+
+def _with_progress(label: str, path: Path, run):
+    with click.progressbar(length=path.stat().st_size, label=label, file=click.get_text_stream("stderr")) as bar:
+        return run(bar.update)
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise click.ClickException(f"Le fichier « {value} » n'existe pas.")
+    return path
+
+
+@sofi_cli.command("load-referentials")
+@reports_errors
+def load_referentials_command():
+    """Charge les données de référence livrées avec SOFI (codes LHÉO, Formacode, communes…)."""
+    from sofi.services.referentials.shipped import load_referentials
+
+    summary = load_referentials(step=lambda name: click.echo(f"… {name}", err=True))
+    for name, count in summary.counts.items():
+        click.echo(f"{name} : {count}")
+    click.echo("Données de référence chargées.")
+
+
+@sofi_cli.command("import-rncp")
+@click.argument("file")
+@reports_errors
+def import_rncp_command(file):
+    """Importe un export XML RNCP ou RS de France compétences (flux V4.1)."""
+    from sofi.services.referentials.rncp import import_rncp
+
+    path = _existing_file(file)
+    summary = _with_progress("Lecture des fiches", path, lambda progress: import_rncp(path, progress))
+    click.echo(
+        f"{summary.fiches} fiches importées ({summary.created} créées, {summary.updated} mises à jour), "
+        f"{summary.blocs} blocs de compétences, {summary.habilitations} habilitations ajoutées."
+    )
+
+
+@sofi_cli.command("import-certifinfo")
+@click.argument("file")
+@reports_errors
+def import_certifinfo_command(file):
+    """Importe l'export CSV Certif Info."""
+    from sofi.services.referentials.certifinfo import import_certifinfo
+
+    path = _existing_file(file)
+    summary = _with_progress("Lecture de Certif Info", path, lambda progress: import_certifinfo(path, progress))
+    click.echo(
+        f"{summary.rows} entrées Certif Info importées ({summary.created} créées, {summary.updated} mises à jour)."
+    )
+
+
+@sofi_cli.command("import-communes")
+@click.argument("file")
+@reports_errors
+def import_communes_command(file):
+    """Importe les communes et leurs codes postaux (communes.json de decoupage-administratif)."""
+    from sofi.services.referentials.communes import import_communes
+
+    summary = import_communes(_existing_file(file))
+    click.echo(f"{summary.communes} communes importées ({summary.created} créées, {summary.updated} mises à jour).")
+
+
+@sofi_cli.command("create-user")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
+@click.option("--role", required=True, help="organisation, validator, administrator, funder ou region.")
+@click.option("--organisation", "organisations", multiple=True, help="SIRET d'un organisme de rattachement.")
+@click.option("--nom", default=None)
+@click.option("--prenom", default=None)
+@reports_errors
+def create_user_command(email, password, role, organisations, nom, prenom):
+    """Crée un compte utilisateur."""
+    from sofi.services.users import create_user
+
+    user = create_user(email, password, role, list(organisations), nom=nom, prenom=prenom)
+    click.echo(f"Compte créé : {user.email} ({user.role.label}).")
+
+
+@sofi_cli.command("demo")
+@reports_errors
+def demo_command():
+    """Charge le jeu de démonstration (idempotent)."""
+    from sofi.services.demo import load_demo
+
+    summary = load_demo()
+    click.echo(summary)
+
+
+@sofi_cli.command("setup")
+@reports_errors
+def setup_command():
+    """Charge les référentiels et la démonstration si la base est vide (utilisé par ``make run``)."""
+    from sofi.services.demo import database_is_empty, load_demo
+    from sofi.services.referentials.shipped import (
+        load_referentials,
+        referentials_loaded,
+    )
+
+    if not referentials_loaded():
+        load_referentials(step=lambda name: click.echo(f"… {name}", err=True))
+        click.echo("Données de référence chargées.")
+    if database_is_empty():
+        click.echo(load_demo())
+    else:
+        click.echo("La base contient déjà des données : la démonstration n'est pas rechargée.")

@@ -1,0 +1,42 @@
+"""Configuration, read from the environment (``SOFI_*`` variables)."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs given without a driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(instance_path: Path) -> str:
+    """``SOFI_SECRET_KEY``, or a random key kept in the instance folder (development)."""
+    if key := os.environ.get("SOFI_SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("SOFI_DATABASE_URL") or f"sqlite:///{instance_path / 'sofi.db'}"
+    config = {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": _secret_key(instance_path),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SOFI_ENV") == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_AS_ASCII": False,
+    }
+    config.update(overrides or {})
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    return config
