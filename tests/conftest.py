@@ -1,0 +1,111 @@
+"""Test fixtures: every test runs once on SQLite and once on PostgreSQL.
+
+Each pytest-xdist worker gets its own SQLite file and its own throw-away PostgreSQL
+database, built by the real Alembic migrations and loaded with the shipped reference
+data once; after each test the rows of the non-reference tables are deleted.
+"""
+
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from models import db
+from sofi import MIGRATIONS_DIR, create_app
+from sofi.services.referentials.shipped import load_referentials
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+POSTGRES_URL = os.environ.get("SOFI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+# Tables holding reference data: loaded once per database, kept between tests.
+REFERENCE_TABLES = {
+    "alembic_version", "formacode", "nsf", "rome", "public", "dispositif", "dispositif_default_public",
+    "commune", "commune_code_postal", "certifinfo", "certification", "certification_formacode",
+    "bloc_competences", "certificateur",
+}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _fresh_postgres_database(name: str) -> str:
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES_URL}/{name}"
+
+
+def make_database_url(backend: str, tmp_path_factory, label: str) -> str:
+    """An empty database of ``backend`` for this worker."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp(label) / 'sofi.db'}"
+    return _fresh_postgres_database(f"sofi_test_{label}_{_worker()}")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    url = make_database_url(backend, tmp_path_factory, "app")
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": "sofi.test"})
+    with application.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+        load_referentials()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def session(app_context):
+    """The SQLAlchemy session, inside an app context cleaned after the test."""
+    return db.session
+
+
+@pytest.fixture
+def client(app_context):
+    return app_context.test_client()
+
+
+@pytest.fixture
+def cli(app_context):
+    """Runs ``flask sofi …`` commands in-process; returns the click result."""
+    runner = app_context.test_cli_runner(mix_stderr=False) if _runner_mixes() else app_context.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=list(args))
+
+    return invoke
+
+
+def _runner_mixes() -> bool:
+    import inspect
+
+    from click.testing import CliRunner
+
+    return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+
+
+def count_rows(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
