@@ -23,9 +23,20 @@ POSTGRES_URL = os.environ.get("SOFI_TEST_POSTGRES_URL", "postgresql://postgres@1
 
 # Tables holding reference data: loaded once per database, kept between tests.
 REFERENCE_TABLES = {
-    "alembic_version", "formacode", "nsf", "rome", "public", "dispositif", "dispositif_default_public",
-    "commune", "commune_code_postal", "certifinfo", "certification", "certification_formacode",
-    "bloc_competences", "certificateur",
+    "alembic_version",
+    "formacode",
+    "nsf",
+    "rome",
+    "public",
+    "dispositif",
+    "dispositif_default_public",
+    "commune",
+    "commune_code_postal",
+    "certifinfo",
+    "certification",
+    "certification_formacode",
+    "bloc_competences",
+    "certificateur",
 }
 
 
