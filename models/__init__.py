@@ -3,7 +3,17 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
+from models.accounts import (
+    ActivationKey,
+    ActivationKeyRequest,
+    KeyRequestStatus,
+    LoginThrottle,
+    OutboxMessage,
+    PasswordResetToken,
+    ThrottleScope,
+)
 from models.base import Base, db
+from models.drafts import FormDraft
 from models.offer import (
     Action,
     ActionStatus,
@@ -40,6 +50,8 @@ from models.validation import ModelValidationError
 __all__ = [
     "Action",
     "ActionStatus",
+    "ActivationKey",
+    "ActivationKeyRequest",
     "Base",
     "BlocCompetences",
     "Certificateur",
@@ -50,14 +62,19 @@ __all__ = [
     "Contact",
     "Conventionnement",
     "Dispositif",
+    "FormDraft",
     "Formacode",
     "Formation",
     "FormationFormacode",
     "InformationCollective",
+    "KeyRequestStatus",
+    "LoginThrottle",
     "Membership",
     "ModelValidationError",
     "Nsf",
     "Organisation",
+    "OutboxMessage",
+    "PasswordResetToken",
     "PeriodeInscription",
     "PorteOuverte",
     "Public",
@@ -66,6 +83,7 @@ __all__ = [
     "SessionDispositif",
     "SessionFormation",
     "Site",
+    "ThrottleScope",
     "User",
     "db",
 ]

@@ -26,6 +26,8 @@ class Formacode(db.Model):
     nsf_code: Mapped[str | None] = mapped_column(sa.String(4))
     synonyms: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[str] = mapped_column(sa.String(10), default="V8")
+    # Accent-free lower-case "code label synonyms", filled by the loaders, for searching.
+    search_text: Mapped[str | None] = mapped_column(sa.Text)
 
     def __str__(self) -> str:
         return f"{self.code} - {self.label}"
@@ -147,6 +149,8 @@ class CertifInfo(db.Model):
     certificateur: Mapped[str | None] = mapped_column(sa.String(500))
     etat: Mapped[str | None] = mapped_column(sa.String(50))
     updated_on: Mapped[date | None]
+    # Accent-free lower-case "code intitulé RNCP certificateur", filled by the importer, for searching.
+    search_text: Mapped[str | None] = mapped_column(sa.Text)
 
     @property
     def fiche_numero(self) -> str | None:

@@ -71,6 +71,17 @@ class User(TimestampMixin, db.Model):
             raise ModelValidationError(key, "l'adresse e-mail n'est pas valide.")
         return value
 
+    # The user protocol of Flask-Login, written out so that models stay free of HTTP imports.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     def set_password(self, password: str) -> None:
         if len(password) < 10:
             raise ModelValidationError("password", "le mot de passe doit comporter au moins 10 caractères.")

@@ -5,6 +5,7 @@ exits with status 1 without having changed anything.
 """
 
 import functools
+import sys
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ click.ClickException.show = FrenchClickException.show
 
 
 def _with_progress(label: str, path: Path, run):
-    with click.progressbar(length=path.stat().st_size, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=path.stat().st_size, label=label, file=sys.stderr) as bar:
         return run(bar.update)
 
 
@@ -117,6 +118,24 @@ def create_user_command(email, password, role, organisations, nom, prenom):
 
     user = create_user(email, password, role, list(organisations), nom=nom, prenom=prenom)
     click.echo(f"Compte créé : {user.email} ({user.role.label}).")
+
+
+@sofi_cli.command("issue-key")
+@click.option("--organisation", "organisations", multiple=True, required=True, help="SIRET de l'établissement.")
+@click.option("--email", required=True, help="Adresse e-mail à laquelle envoyer la clé.")
+@click.option("--days", default=14, show_default=True, type=int, help="Durée de validité de la clé, en jours.")
+@reports_errors
+def issue_key_command(organisations, email, days):
+    """Émet une clé d'activation pour un ou plusieurs établissements et l'envoie par e-mail."""
+    from sofi.services.accounts import issue_activation_key
+
+    key, secret = issue_activation_key(list(organisations), email, valid_days=days)
+    click.echo(f"Clé d'activation : {secret}")
+    click.echo(
+        f"Envoyée à {key.email}, valable jusqu'au {key.expires_at:%d/%m/%Y}, pour "
+        + ", ".join(organisation.siret for organisation in key.organisations)
+        + "."
+    )
 
 
 @sofi_cli.command("demo")

@@ -36,6 +36,14 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SOFI_ENV") == "production",
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
+        # E-mail (sofi/services/mail.py): without SOFI_SMTP_HOST, messages go to the log only.
+        "SOFI_BASE_URL": os.environ.get("SOFI_BASE_URL", "http://127.0.0.1:5000"),
+        "SOFI_SMTP_HOST": os.environ.get("SOFI_SMTP_HOST", ""),
+        "SOFI_SMTP_PORT": int(os.environ.get("SOFI_SMTP_PORT") or 25),
+        "SOFI_SMTP_USER": os.environ.get("SOFI_SMTP_USER", ""),
+        "SOFI_SMTP_PASSWORD": os.environ.get("SOFI_SMTP_PASSWORD", ""),
+        "SOFI_MAIL_FROM": os.environ.get("SOFI_MAIL_FROM", "SOFI <offre@cariforef-pdl.org>"),
+        "SOFI_CARIFOREF_EMAIL": os.environ.get("SOFI_CARIFOREF_EMAIL", "offre@cariforef-pdl.org"),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])

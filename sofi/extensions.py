@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
 import sqlalchemy as sa
+from flask_babel import Babel
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
@@ -8,8 +10,14 @@ from models import db
 
 migrate = Migrate()
 csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
 
-__all__ = ["csrf", "db", "migrate"]
+__all__ = ["babel", "csrf", "db", "login_manager", "migrate"]
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -6,6 +6,7 @@ data once; after each test the rows of the non-reference tables are deleted.
 """
 
 import os
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -40,15 +41,33 @@ REFERENCE_TABLES = {
 }
 
 
+# One name per test run, so that two runs on the same server never drop each other's databases.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:8]
+
+
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{RUN_ID}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+CREATED_DATABASES: list[str] = []
 
 
 def _fresh_postgres_database(name: str) -> str:
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
+    CREATED_DATABASES.append(name)
     return f"{POSTGRES_URL}/{name}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    """Drop this run's PostgreSQL databases at the end (they are throw-away)."""
+    yield
+    if CREATED_DATABASES:
+        with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
+            for name in CREATED_DATABASES:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_database_url(backend: str, tmp_path_factory, label: str) -> str:
@@ -120,3 +139,11 @@ def _runner_mixes() -> bool:
 
 def count_rows(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def demo(cli):
+    """The demo data set (organisations, offer in every state, demo accounts)."""
+    result = cli("sofi", "demo")
+    assert result.exit_code == 0, result.output
+    return result

@@ -2,7 +2,7 @@
 
 Revision ID: f7930438e0b3
 Revises: 
-Create Date: 2026-11-23 05:27:53.487908
+Create Date: 2026-11-23 05:38:30.815274
 
 """
 from alembic import op
@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('certificateur', sa.String(length=500), nullable=True),
     sa.Column('etat', sa.String(length=50), nullable=True),
     sa.Column('updated_on', sa.Date(), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_certifinfo'))
     )
     with op.batch_alter_table('certifinfo', schema=None) as batch_op:
@@ -100,6 +101,7 @@ def upgrade():
     sa.Column('nsf_code', sa.String(length=4), nullable=True),
     sa.Column('synonyms', sa.Text(), nullable=True),
     sa.Column('version', sa.String(length=10), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_formacode'))
     )
     with op.batch_alter_table('formacode', schema=None) as batch_op:
@@ -181,6 +183,16 @@ def upgrade():
     sa.ForeignKeyConstraint(['dispositif_code'], ['dispositif.code'], name=op.f('fk_dispositif_default_public_dispositif_code_dispositif'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['public_code'], ['public.code'], name=op.f('fk_dispositif_default_public_public_code_public'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('dispositif_code', 'public_code', name=op.f('pk_dispositif_default_public'))
+    )
+    op.create_table('form_draft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('form_key', sa.String(length=200), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_form_draft_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_form_draft')),
+    sa.UniqueConstraint('user_id', 'form_key', name='uq_form_draft_user_form')
     )
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -602,6 +614,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_organisation_siren'))
 
     op.drop_table('organisation')
+    op.drop_table('form_draft')
     op.drop_table('dispositif_default_public')
     with op.batch_alter_table('commune_code_postal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_commune_code_postal_code_postal'))

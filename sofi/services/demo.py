@@ -493,14 +493,14 @@ FORMATIONS = [
                             modalites_pedagogiques=["SOFI-OF", "96128"],
                         ),
                         "dispositifs": [
-                            _dispositif(1, 14, ["80006"], prise_en_charge_frais=True),
+                            _dispositif(4, 14, ["80006"], prise_en_charge_frais=True),
                             _dispositif(12, 4, ["80006", "82044"], frais_ht=Decimal("8900.00")),
                         ],
                     },
                     {
                         **_session(date(2026, 3, 2), date(2026, 11, 27), duree_centre=805, duree_entreprise=210),
                         "dispositifs": [
-                            _dispositif(1, 14, ["80006"], prise_en_charge_frais=True, nb_places_restantes=0)
+                            _dispositif(4, 14, ["80006"], prise_en_charge_frais=True, nb_places_restantes=0)
                         ],
                         "etat_recrutement": "2",
                     },

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from models import CertifInfo, Formacode, db
 from sofi.services.errors import ImportFileError
 from sofi.services.referentials.progress import Progress, counting_text, no_progress
+from sofi.text import search_key
 
 REQUIRED_COLUMNS = {
     "Code_Diplome",
@@ -48,6 +49,8 @@ def _parse_row(row: dict, line: int) -> dict:
     code = _clean(row["Code_Diplome"])
     if code is None or not code.isdigit():
         raise ImportFileError(f"Ligne {line} : le code Certif Info « {code or ''} » n'est pas un nombre.")
+    if len(code.lstrip("0")) > 9:  # an integer column
+        raise ImportFileError(f"Ligne {line} : le code Certif Info « {code} » est trop long (9 chiffres au plus).")
     intitule = _clean(row["Libelle_Diplome"])
     if intitule is None:
         raise ImportFileError(f"Ligne {line} : l'intitulé (Libelle_Diplome) est vide.")
@@ -65,12 +68,19 @@ def _parse_row(row: dict, line: int) -> dict:
         "formacode_code": _clean(row["Code_FormaCode"]),
         "formacode_label": _clean(row["Libelle_FormaCode"]),
         "nsf_code": _clean(row["Code_Nsf"]),
-        "rome_codes": [code for column in ROME_COLUMNS if (code := _clean(row.get(column)))],
+        "rome_codes": [rome for column in ROME_COLUMNS if (rome := _clean(row.get(column)))],
         "rncp_code": _clean(row["Code_RNCP"]),
         "rs_code": _clean(row["Code_RS"]),
         "certificateur": (_clean(row["certificateur"]) or "")[:500] or None,
         "etat": _clean(row["Etat_Libelle"]),
         "updated_on": updated_on,
+        "search_text": search_key(
+            code,
+            intitule,
+            row["Code_RNCP"] and f"RNCP{row['Code_RNCP']}",
+            row["Code_RS"] and f"RS{row['Code_RS']}",
+            row["certificateur"],
+        ),
     }
 
 
@@ -123,7 +133,11 @@ def import_certifinfo(path: Path, progress: Progress = no_progress, commit: bool
                     setattr(entry, key, value)
                 code, label = row["formacode_code"], row["formacode_label"]
                 if code and label and len(code) == 5 and code not in known_formacodes:
-                    db.session.add(Formacode(code=code, label=label[:255], version="CERTIFINFO"))
+                    db.session.add(
+                        Formacode(
+                            code=code, label=label[:255], version="CERTIFINFO", search_text=search_key(code, label)
+                        )
+                    )
                     known_formacodes.add(code)
             db.session.flush()
 

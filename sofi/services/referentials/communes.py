@@ -38,6 +38,10 @@ def _read(path: Path) -> list[dict]:
     return entries
 
 
+def _optional_text(value, max_length: int) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= max_length)
+
+
 def _merge_by_code(entries: list[dict]) -> dict[str, dict]:
     """One entry per INSEE code: the current commune wins, postal codes are pooled.
 
@@ -48,13 +52,26 @@ def _merge_by_code(entries: list[dict]) -> dict[str, dict]:
         if not isinstance(entry, dict):
             raise ImportFileError(f"L'entrée n°{position} n'est pas un objet JSON.")
         code, nom, departement = entry.get("code"), entry.get("nom"), entry.get("departement")
-        if not (isinstance(code, str) and len(code) == 5) or not nom or not departement:
+        if (
+            not (isinstance(code, str) and len(code) == 5)
+            or not (isinstance(nom, str) and nom.strip() and len(nom) <= 255)
+            or not (isinstance(departement, str) and 0 < len(departement) <= 3)
+        ):
             raise ImportFileError(
                 f"L'entrée n°{position} doit avoir un code INSEE à 5 caractères, un nom et un département."
             )
         postal_codes = entry.get("codesPostaux") or []
-        if any(not (isinstance(cp, str) and len(cp) == 5 and cp.isdigit()) for cp in postal_codes):
+        if not isinstance(postal_codes, list) or any(
+            not (isinstance(cp, str) and len(cp) == 5 and cp.isdigit()) for cp in postal_codes
+        ):
             raise ImportFileError(f"Commune {code} ({nom}) : code postal invalide {postal_codes}.")
+        population = entry.get("population")
+        if population is not None and (isinstance(population, bool) or not isinstance(population, int)):
+            raise ImportFileError(f"Commune {code} ({nom}) : la population « {population} » n'est pas un nombre.")
+        if not all(
+            _optional_text(entry.get(key), length) for key, length in (("region", 3), ("chefLieu", 5), ("type", 30))
+        ):
+            raise ImportFileError(f"Commune {code} ({nom}) : région, chef-lieu ou type invalide.")
         current = merged.get(code)
         if current is None or (entry.get("type") == PRIMARY_KIND and current.get("type") != PRIMARY_KIND):
             pooled = set(postal_codes) | set(current["codesPostaux"] if current else [])

@@ -6,6 +6,7 @@ file that turns out to be malformed half-way leaves the database as it was.
 Entities and network access are disabled in the parser.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,8 +25,10 @@ from models import (
 )
 from sofi.services.errors import ImportFileError
 from sofi.services.referentials.progress import CountingReader, Progress, no_progress
+from sofi.text import search_key
 
 BATCH_SIZE = 500
+NUMERO_FICHE = re.compile(r"(RNCP|RS)[0-9]{1,8}")  # stored in 12 characters
 ACTIVE_HABILITATIONS = {"Actif"}
 
 
@@ -85,7 +88,7 @@ def parse_fiche(element, position: int) -> FicheRecord:
     numero = _text(element, "NUMERO_FICHE")
     if numero is None:
         raise ImportFileError(f"La fiche n°{position} du fichier n'a pas de NUMERO_FICHE.")
-    if not (numero.startswith("RNCP") or numero.startswith("RS")) or not numero.lstrip("RNCPS").isdigit():
+    if not NUMERO_FICHE.fullmatch(numero):
         raise ImportFileError(f"La fiche n°{position} a un NUMERO_FICHE invalide : « {numero} ».")
     intitule = _text(element, "INTITULE")
     if intitule is None:
@@ -231,7 +234,7 @@ class _Writer:
         certification.rome_codes = record.rome
         for code, label in record.formacodes:
             if code not in self.known_formacodes and len(code) == 5:
-                db.session.add(Formacode(code=code, label=label, version="RNCP"))
+                db.session.add(Formacode(code=code, label=label, version="RNCP", search_text=search_key(code, label)))
                 self.known_formacodes.add(code)
         # Blocs are matched on their code so that formations keep the blocs they selected.
         blocs = {bloc.code: bloc for bloc in certification.blocs}

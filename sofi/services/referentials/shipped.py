@@ -12,6 +12,7 @@ from sofi.services.referentials import DATA_DIR
 from sofi.services.referentials.certifinfo import import_certifinfo
 from sofi.services.referentials.communes import import_communes
 from sofi.services.referentials.rncp import import_rncp
+from sofi.text import search_key
 
 FICHE_FILES = ("export_fiches_RNCP_fixture.xml", "export_fiches_RS_fixture.xml", "fiches-seeds.xml")
 
@@ -54,11 +55,18 @@ def _formacodes() -> list[dict]:
             "nsf_code": row["nsf_code"] or None,
             "synonyms": row["synonyms"] or None,
             "version": "V8",
+            "search_text": search_key(row["code"], row["label"], row["synonyms"]),
         }
         for row in _csv("formacode.csv")
     ]
     rows += [
-        {**row, "parent_code": row["parent_code"] or None, "kind": "DOM", "version": "SEEDS"}
+        {
+            **row,
+            "parent_code": row["parent_code"] or None,
+            "kind": "DOM",
+            "version": "SEEDS",
+            "search_text": search_key(row["code"], row["label"]),
+        }
         for row in _csv("formacode-supplement.csv")
     ]
     return rows

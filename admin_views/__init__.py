@@ -1,0 +1,53 @@
+"""Flask-Admin screens of SOFI (organisations and validators). ``init_admin`` registers them."""
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from admin_views.actions import ActionView
+from admin_views.dashboard import DashboardView
+from admin_views.directory import ContactView, PorteOuverteView, SiteView
+from admin_views.dispositifs import DispositifView
+from admin_views.formations import FormationView
+from admin_views.reference import CertificationView, CertifInfoView, DispositifBaseView
+from admin_views.sessions import SessionView
+from admin_views.users import add_administration_views
+from models import (
+    Action,
+    Certification,
+    CertifInfo,
+    Contact,
+    Dispositif,
+    Formation,
+    PorteOuverte,
+    SessionDispositif,
+    SessionFormation,
+    Site,
+)
+
+
+def init_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name="SOFI",
+        url="/admin",
+        index_view=DashboardView(name="Tableau de bord", url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/sofi_master.html"),
+    )
+    admin.add_view(SiteView(Site, name="Sites", endpoint="sites", category="Annuaire"))
+    admin.add_view(ContactView(Contact, name="Contacts et référents", endpoint="contacts", category="Annuaire"))
+    admin.add_view(
+        PorteOuverteView(PorteOuverte, name="Portes ouvertes", endpoint="portes_ouvertes", category="Annuaire")
+    )
+    admin.add_view(FormationView(Formation, name="Formations", endpoint="formations", category="Formations"))
+    admin.add_view(ActionView(Action, name="Actions", endpoint="actions", category="Formations"))
+    admin.add_view(SessionView(SessionFormation, name="Sessions", endpoint="sessions", category="Formations"))
+    admin.add_view(DispositifView(SessionDispositif, name="Dispositifs", endpoint="dispositifs", category="Formations"))
+    admin.add_view(
+        DispositifBaseView(Dispositif, name="Base Dispositif", endpoint="dispositifs_base", category="Référentiels")
+    )
+    admin.add_view(CertifInfoView(CertifInfo, name="Certif Info", endpoint="certifinfo", category="Référentiels"))
+    admin.add_view(
+        CertificationView(Certification, name="Fiches RNCP / RS", endpoint="certifications", category="Référentiels")
+    )
+    add_administration_views(admin)  # Utilisateurs, clés d'activation, courriels (catégorie Administration)
+    return admin

@@ -1,0 +1,62 @@
+/* SOFI progressive enhancements: every page works without them. No inline script (CSP). */
+(function () {
+  "use strict";
+
+  function counters() {
+    document.querySelectorAll("[data-maxlength]").forEach(function (input) {
+      var max = parseInt(input.getAttribute("data-maxlength"), 10);
+      var out = document.querySelector('[data-counter-for="' + input.id + '"]');
+      if (!out) { return; }
+      function update() {
+        var used = input.value.length;
+        out.textContent = used + " / " + max + " caractères" + (used > max ? " — trop long de " + (used - max) : "");
+        out.classList.toggle("over", used > max);
+      }
+      input.addEventListener("input", update);
+      update();
+    });
+  }
+
+  function autoSubmit() {
+    document.querySelectorAll("#organisation-switcher").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function confirmations() {
+    document.querySelectorAll("[data-confirm]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  }
+
+  function defaultPublics() {
+    var form = document.querySelector("form[data-default-publics]");
+    if (!form) { return; }
+    var defaults = JSON.parse(form.getAttribute("data-default-publics"));
+    var select = form.querySelector("#dispositif_code");
+    if (!select) { return; }
+    select.addEventListener("change", function () {
+      var codes = defaults[select.value] || [];
+      var boxes = form.querySelectorAll('input[name="publics"]');
+      var anyChecked = Array.prototype.some.call(boxes, function (box) { return box.checked; });
+      if (anyChecked) { return; }
+      boxes.forEach(function (box) { box.checked = codes.indexOf(box.value) !== -1; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    counters();
+    autoSubmit();
+    printButtons();
+    confirmations();
+    defaultPublics();
+  });
+})();
