@@ -31,6 +31,13 @@ from models.organisations import (
     PorteOuverte,
     Site,
 )
+from models.publication import (
+    PublishedAction,
+    PublishedFormacode,
+    PublishedSession,
+    published_session_dispositif,
+    published_session_public,
+)
 from models.referentials import (
     BlocCompetences,
     Certificateur,
@@ -78,6 +85,9 @@ __all__ = [
     "PeriodeInscription",
     "PorteOuverte",
     "Public",
+    "PublishedAction",
+    "PublishedFormacode",
+    "PublishedSession",
     "Role",
     "Rome",
     "SessionDispositif",
@@ -86,6 +96,8 @@ __all__ = [
     "ThrottleScope",
     "User",
     "db",
+    "published_session_dispositif",
+    "published_session_public",
 ]
 
 

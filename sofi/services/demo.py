@@ -26,6 +26,7 @@ from models import (
     PeriodeInscription,
     PorteOuverte,
     Public,
+    PublishedAction,
     Role,
     SessionDispositif,
     SessionFormation,
@@ -33,6 +34,7 @@ from models import (
     User,
     db,
 )
+from sofi.services import publication
 from sofi.services.certifications import apply_certification
 from sofi.services.errors import DomainError
 
@@ -757,6 +759,14 @@ def _advance_sequences() -> None:
         )
 
 
+def _publish_published_actions() -> None:
+    """Demo actions in the "publiée" state get their published version, once."""
+    published = set(db.session.scalars(sa.select(PublishedAction.action_id)))
+    for action in db.session.scalars(sa.select(Action).where(Action.status == ActionStatus.PUBLIEE)):
+        if action.id not in published:
+            publication.publish(action)
+
+
 def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
 
@@ -776,6 +786,7 @@ def load_demo() -> str:
             for action_data in data["actions"]:
                 _action(formation, organisation, action_data, organisations)
         db.session.flush()
+        _publish_published_actions()
         _advance_sequences()
         db.session.commit()
     except Exception:

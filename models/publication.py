@@ -1,0 +1,89 @@
+"""Published versions: what the catalogue, the API and the LHÉO export read.
+
+Approving an action stores an immutable snapshot of its whole F-A-S-D tree (with the
+organisation, site and contact data it shows) in ``PublishedAction.data``, plus one
+``PublishedSession`` row per session with the columns the public search filters on. The
+live records may then be edited (a new draft revision): the published version does not
+change until the revision is approved.
+"""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import db, utcnow
+
+
+class PublishedAction(db.Model):
+    __tablename__ = "published_action"
+
+    action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("action.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    formation_id: Mapped[int] = mapped_column(index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    organisation_siret: Mapped[str] = mapped_column(sa.String(14), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    published_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    intitule: Mapped[str] = mapped_column(sa.String(600))
+    search_text: Mapped[str] = mapped_column(sa.Text)
+    certifiante: Mapped[bool] = mapped_column(default=False, index=True)
+    niveau_sortie: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    formacode_principal: Mapped[str | None] = mapped_column(sa.String(5), index=True)
+    data: Mapped[dict] = mapped_column(sa.JSON)
+
+    sessions: Mapped[list["PublishedSession"]] = relationship(
+        back_populates="published_action", cascade="all, delete-orphan", order_by="PublishedSession.date_debut"
+    )
+    formacodes: Mapped[list["PublishedFormacode"]] = relationship(cascade="all, delete-orphan")
+
+
+class PublishedFormacode(db.Model):
+    __tablename__ = "published_formacode"
+
+    action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("published_action.action_id", ondelete="CASCADE"), primary_key=True
+    )
+    formacode_code: Mapped[str] = mapped_column(sa.String(5), primary_key=True, index=True)
+
+
+published_session_dispositif = sa.Table(
+    "published_session_dispositif",
+    db.metadata,
+    sa.Column("session_id", sa.ForeignKey("published_session.session_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dispositif_code", sa.Integer, primary_key=True, index=True),
+)
+
+published_session_public = sa.Table(
+    "published_session_public",
+    db.metadata,
+    sa.Column("session_id", sa.ForeignKey("published_session.session_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("public_code", sa.String(10), primary_key=True, index=True),
+)
+
+
+class PublishedSession(db.Model):
+    """One published session, with what the public search filters and sorts on."""
+
+    __tablename__ = "published_session"
+
+    session_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("published_action.action_id", ondelete="CASCADE"), index=True)
+    fas_code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    date_debut: Mapped[date] = mapped_column(index=True)
+    date_fin: Mapped[date] = mapped_column(index=True)
+    commune_code: Mapped[str | None] = mapped_column(sa.String(5), index=True)
+    departement: Mapped[str | None] = mapped_column(sa.String(3), index=True)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    etat_recrutement: Mapped[str] = mapped_column(sa.String(1), index=True)
+    modalite_enseignement: Mapped[str] = mapped_column(sa.String(1), index=True)
+    entrees_sorties: Mapped[str] = mapped_column(sa.String(1))
+    places_restantes: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    published_action: Mapped[PublishedAction] = relationship(back_populates="sessions")
+
+    __table_args__ = (sa.Index("ix_published_session_dates", "date_debut", "date_fin"),)

@@ -1,0 +1,337 @@
+"""Published versions of actions: the snapshot of a whole F-A-S-D tree, and its search rows.
+
+``publish`` is called inside the transaction of an approval (it does not commit);
+``unpublish`` when an action is archived. The snapshot holds everything the catalogue, the
+API and the LHÉO export show, so that later edits of the live records do not leak out
+before they are approved.
+"""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from models import (
+    Action,
+    Contact,
+    Organisation,
+    PublishedAction,
+    PublishedFormacode,
+    PublishedSession,
+    SessionDispositif,
+    SessionFormation,
+    Site,
+    User,
+    db,
+    published_session_dispositif,
+    published_session_public,
+)
+from models.base import utcnow
+from models.codelists import label
+from sofi.text import search_key
+
+
+def _value(value):
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _commune(commune) -> dict | None:
+    if commune is None:
+        return None
+    return {
+        "code_insee": commune.code_insee,
+        "nom": commune.nom,
+        "departement": commune.departement,
+        "region": commune.region,
+    }
+
+
+def _organisation(organisation: Organisation) -> dict:
+    return {
+        "id": organisation.id,
+        "siret": organisation.siret,
+        "siren": organisation.siren,
+        "nda": organisation.nda,
+        "raison_sociale": organisation.raison_sociale,
+        "nom_usuel": organisation.nom_usuel,
+        "code_sofi": organisation.code_sofi,
+        "adresse1": organisation.adresse1,
+        "adresse2": organisation.adresse2,
+        "code_postal": organisation.code_postal,
+        "commune": _commune(organisation.commune),
+        "telephone": organisation.telephone,
+        "email": organisation.email,
+        "site_web": organisation.site_web,
+    }
+
+
+def _site(site: Site) -> dict:
+    return {
+        "id": site.id,
+        "nom": site.nom,
+        "adresse1": site.adresse1,
+        "adresse2": site.adresse2,
+        "code_postal": site.code_postal,
+        "commune": _commune(site.commune),
+        "siret": site.siret,
+        "uai": site.uai,
+        "accessible_pmr": site.accessible_pmr,
+        "accessibilite": site.accessibilite,
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+    }
+
+
+def _contact(contact: Contact | None) -> dict | None:
+    if contact is None:
+        return None
+    return {
+        "id": contact.id,
+        "civilite": contact.civilite,
+        "nom": contact.nom,
+        "prenom": contact.prenom,
+        "fonction": contact.fonction,
+        "type_contact": contact.type_contact,
+        "email": contact.email,
+        "telephone_fixe": contact.telephone_fixe,
+        "telephone_portable": contact.telephone_portable,
+    }
+
+
+def _dispositif(dispositif: SessionDispositif) -> dict:
+    scheme = dispositif.dispositif
+    return {
+        "id": dispositif.id,
+        "code": scheme.code,
+        "libelle": scheme.label,
+        "financeur_code": scheme.financeur_code,
+        "financeur": label("dict-financeurs", scheme.financeur_code),
+        "conventionnement_financeur": scheme.conventionnement_financeur,
+        "programme_regional": scheme.programme_regional,
+        "contrat_apprentissage": scheme.contrat_apprentissage,
+        "contrat_professionnalisation": scheme.contrat_professionnalisation,
+        "publics": [{"code": p.code, "libelle": p.label, "formacode": p.formacode_code} for p in dispositif.publics],
+        **{
+            name: _value(getattr(dispositif, name))
+            for name in (
+                "numero_lot_cr",
+                "id_action_cr",
+                "of_mandataire_cr",
+                "reference_marche",
+                "nb_places",
+                "nb_places_restantes",
+                "effectif_minimal",
+                "capacite_simultanee",
+                "annee_cycle",
+                "frais_ht",
+                "taux_tva",
+                "frais_ttc",
+                "frais_additionnels_montant",
+                "frais_additionnels_details",
+                "frais_certification",
+                "prise_en_charge_frais",
+            )
+        },
+    }
+
+
+def _session(session: SessionFormation) -> dict:
+    return {
+        "id": session.id,
+        "fas_code": session.fas_code,
+        **{
+            name: _value(getattr(session, name))
+            for name in (
+                "date_debut",
+                "date_fin",
+                "entrees_sorties",
+                "rythmes",
+                "periodes",
+                "type_parcours",
+                "modalites_pedagogiques",
+                "modalite_enseignement",
+                "duree_centre",
+                "duree_entreprise",
+                "duree_hebdo",
+                "commentaire_duree",
+                "cycle_unite",
+                "cycle_unites_entreprise",
+                "cycle_unites_centre",
+                "etat_recrutement",
+                "modalites_recrutement",
+            )
+        },
+        "site": _site(session.site),
+        "organisme_responsable": _organisation(session.organisme_responsable),
+        "referent_pmr": _contact(session.referent_pmr),
+        "referent_prf": _contact(session.referent_prf),
+        "mail_liaison": _contact(session.mail_liaison),
+        "referent_mobilite": _contact(session.referent_mobilite),
+        "informations_collectives": [
+            {
+                "date": _value(i.date),
+                "heure_debut": _value(i.heure_debut),
+                "heure_fin": _value(i.heure_fin),
+                "lieu": i.lieu,
+                "commentaire": i.commentaire,
+            }
+            for i in session.informations_collectives
+        ],
+        "periodes_inscription": [
+            {"type": p.type, "date_debut": _value(p.date_debut), "date_fin": _value(p.date_fin)}
+            for p in session.periodes_inscription
+        ],
+        "dispositifs": [_dispositif(d) for d in session.dispositifs],
+    }
+
+
+def snapshot(action: Action) -> dict:
+    """The whole published content of ``action``, as plain JSON-able data."""
+    formation = action.formation
+    certification = formation.certification
+    certifinfo = formation.certifinfo
+    return {
+        "formation": {
+            "id": formation.id,
+            "intitule": formation.intitule,
+            "objectif_general": formation.objectif_general,
+            "certifiante": formation.certifiante,
+            "certifinfo_code": formation.certifinfo_code,
+            "certifinfo_intitule": certifinfo.intitule if certifinfo else None,
+            "certification": {
+                "numero_fiche": certification.numero_fiche,
+                "intitule": certification.intitule,
+                "date_fin_enregistrement": _value(certification.date_fin_enregistrement),
+                "niveau_europeen": certification.niveau_europeen,
+                "type_libelle": certification.type_libelle,
+            }
+            if certification
+            else None,
+            "type_certification": formation.type_certification,
+            "niveau_sortie": formation.niveau_sortie,
+            "formacodes": [
+                {"code": d.formacode_code, "libelle": d.formacode.label if d.formacode else None}
+                for d in formation.domaines
+            ],
+            "formacode_principal": formation.formacode_principal,
+            "nsf_code": formation.nsf_code,
+            "rome_codes": list(formation.rome_codes or []),
+            "individualisation_blocs": formation.individualisation_blocs,
+            "validation_blocs": formation.validation_blocs,
+            "blocs": [{"code": b.code, "libelle": b.libelle} for b in formation.blocs],
+            "objectifs": formation.objectifs,
+            "programme": formation.programme,
+            "resultats": formation.resultats,
+        },
+        "action": {
+            "id": action.id,
+            "intitule": action.intitule,
+            **{
+                name: _value(getattr(action, name))
+                for name in (
+                    "complement_intitule",
+                    "complement_programme",
+                    "objectifs",
+                    "resultats_attendus",
+                    "plus_formation",
+                    "url_video",
+                    "url_pdf",
+                    "url_action",
+                    "equipement_type",
+                    "equipement_cout",
+                    "equipement_commentaire",
+                    "niveau_entree",
+                    "prerequis",
+                    "commentaire_prerequis",
+                )
+            },
+            "organisation": _organisation(action.organisation),
+            "site": _site(action.site),
+        },
+        "sessions": [_session(s) for s in action.sessions],
+    }
+
+
+def publish(action: Action, user: User | None = None) -> PublishedAction:
+    """Store (or replace) the published version of ``action``; the caller commits."""
+    data = snapshot(action)
+    published = db.session.get(PublishedAction, action.id)
+    if published is None:
+        published = PublishedAction(action_id=action.id, version=0)
+        db.session.add(published)
+    else:
+        db.session.execute(sa.delete(PublishedSession).where(PublishedSession.action_id == action.id))
+        db.session.execute(sa.delete(PublishedFormacode).where(PublishedFormacode.action_id == action.id))
+        db.session.expire(published, ["sessions", "formacodes"])
+    formation = action.formation
+    published.version += 1
+    published.formation_id = formation.id
+    published.organisation_id = action.organisation_id
+    published.organisation_siret = action.organisation.siret
+    published.published_at = utcnow()
+    published.published_by_id = user.id if user is not None else None
+    published.intitule = action.intitule[:600]
+    published.search_text = search_key(
+        action.intitule,
+        formation.objectifs,
+        formation.programme,
+        action.objectifs,
+        action.complement_programme,
+        action.organisation.raison_sociale,
+        action.organisation.nom_usuel,
+        *(d.formacode.label for d in formation.domaines if d.formacode),
+    )
+    published.certifiante = formation.certifiante
+    published.niveau_sortie = formation.niveau_sortie
+    published.formacode_principal = formation.formacode_principal
+    published.data = data
+    db.session.flush()
+    db.session.add_all(
+        PublishedFormacode(action_id=action.id, formacode_code=code) for code in formation.formacode_codes
+    )
+    for session in action.sessions:
+        commune = session.site.commune
+        restantes = [d.nb_places_restantes for d in session.dispositifs if d.nb_places_restantes is not None]
+        db.session.add(
+            PublishedSession(
+                session_id=session.id,
+                action_id=action.id,
+                fas_code=session.fas_code,
+                date_debut=session.date_debut,
+                date_fin=session.date_fin,
+                commune_code=commune.code_insee if commune else None,
+                departement=commune.departement if commune else None,
+                latitude=session.site.latitude,
+                longitude=session.site.longitude,
+                etat_recrutement=session.etat_recrutement,
+                modalite_enseignement=session.modalite_enseignement,
+                entrees_sorties=session.entrees_sorties,
+                places_restantes=sum(restantes) if restantes else None,
+            )
+        )
+    db.session.flush()
+    dispositif_rows = {(s.id, d.dispositif_code) for s in action.sessions for d in s.dispositifs}
+    public_rows = {(s.id, p.code) for s in action.sessions for d in s.dispositifs for p in d.publics}
+    if dispositif_rows:
+        db.session.execute(
+            published_session_dispositif.insert(),
+            [{"session_id": s, "dispositif_code": c} for s, c in sorted(dispositif_rows)],
+        )
+    if public_rows:
+        db.session.execute(
+            published_session_public.insert(), [{"session_id": s, "public_code": c} for s, c in sorted(public_rows)]
+        )
+    return published
+
+
+def unpublish(action: Action) -> None:
+    """Remove the published version (archiving); the caller commits."""
+    db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id == action.id))
+
+
+def is_published(action: Action) -> bool:
+    return db.session.get(PublishedAction, action.id) is not None
