@@ -53,12 +53,15 @@ from models.referentials import (
 )
 from models.users import Membership, Role, User
 from models.validation import ModelValidationError
+from models.workflow import ActionMessage, AuditEvent, MessageKind
 
 __all__ = [
     "Action",
+    "ActionMessage",
     "ActionStatus",
     "ActivationKey",
     "ActivationKeyRequest",
+    "AuditEvent",
     "Base",
     "BlocCompetences",
     "Certificateur",
@@ -77,6 +80,7 @@ __all__ = [
     "KeyRequestStatus",
     "LoginThrottle",
     "Membership",
+    "MessageKind",
     "ModelValidationError",
     "Nsf",
     "Organisation",

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Deterministic constraint names so that Alembic migrations are identical on SQLite and
 # PostgreSQL and every constraint can be dropped by name later.
@@ -33,3 +33,18 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class VersionedMixin:
+    """Optimistic locking: every UPDATE checks and increments ``version``.
+
+    Two people saving the same record: the second flush matches no row and SQLAlchemy
+    raises ``StaleDataError``; forms also carry the version they were read at, so the
+    services can refuse a stale save with a French message before writing.
+    """
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.version}

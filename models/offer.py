@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from models.base import TimestampMixin, db, utcnow
+from models.base import TimestampMixin, VersionedMixin, db, utcnow
 from models.organisations import Contact, Organisation, Site
 from models.referentials import (
     BlocCompetences,
@@ -85,7 +85,7 @@ formation_bloc = sa.Table(
 )
 
 
-class Formation(TimestampMixin, db.Model):
+class Formation(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "formation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,7 +183,7 @@ class Formation(TimestampMixin, db.Model):
         return self.intitule
 
 
-class Action(TimestampMixin, db.Model):
+class Action(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,7 +216,11 @@ class Action(TimestampMixin, db.Model):
         index=True,
     )
     status_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     certifinfo_replaced: Mapped[bool] = mapped_column(default=False)
+    # The Certif Info code the organisation had chosen, when a validator replaced it.
+    certifinfo_code_initial: Mapped[int | None]
 
     formation: Mapped[Formation] = relationship(back_populates="actions")
     organisation: Mapped[Organisation] = relationship()
@@ -278,7 +282,7 @@ class Action(TimestampMixin, db.Model):
         return f"{self.id} - {self.intitule}"
 
 
-class SessionFormation(TimestampMixin, db.Model):
+class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
     """A session: place and dates of an action. Named so as not to collide with DB sessions."""
 
     __tablename__ = "session_formation"
@@ -452,7 +456,7 @@ session_dispositif_public = sa.Table(
 )
 
 
-class SessionDispositif(TimestampMixin, db.Model):
+class SessionDispositif(VersionedMixin, TimestampMixin, db.Model):
     """A dispositif (funding scheme with its publics) carried by a session: the D of FASD."""
 
     __tablename__ = "session_dispositif"

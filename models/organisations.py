@@ -5,7 +5,7 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from models.base import TimestampMixin, db
+from models.base import TimestampMixin, VersionedMixin, db
 from models.referentials import Certification
 from models.validation import (
     ModelValidationError,
@@ -24,7 +24,7 @@ organisation_habilitation = sa.Table(
 )
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(VersionedMixin, TimestampMixin, db.Model):
     """An establishment of a training organisation.
 
     Establishments that share a SIREN form one "organisme": :meth:`same_organisme` lists them
@@ -122,7 +122,7 @@ class Conventionnement(db.Model):
         return check_code(key, value, "dict-financeurs", "le financeur")
 
 
-class Site(TimestampMixin, db.Model):
+class Site(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "site"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +194,7 @@ class PorteOuverte(db.Model):
     )
 
 
-class Contact(TimestampMixin, db.Model):
+class Contact(VersionedMixin, TimestampMixin, db.Model):
     """A person of an organisation; flags say which référent roles it may be chosen for."""
 
     __tablename__ = "contact"

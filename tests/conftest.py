@@ -87,7 +87,7 @@ def app(backend, tmp_path_factory):
     url = make_database_url(backend, tmp_path_factory, "app")
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": "sofi.test"})
     with application.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR))
+        upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
         load_referentials()
     yield application
     with application.app_context():
@@ -100,6 +100,8 @@ def app_context(app):
     with app.app_context():
         yield app
         db.session.rollback()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("SET LOCAL sofi.allow_audit_purge = 'on'"))
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())
