@@ -74,10 +74,6 @@ class AdministratorView(SofiModelView):
     roles = {Role.ADMINISTRATOR}
     form_base_class = BaseForm
 
-    def get_one(self, id):
-        # PostgreSQL refuses "integer = varchar": the id from the URL is compared as an integer.
-        return super().get_one(int(id) if str(id).isdigit() else id)
-
 
 # Users ------------------------------------------------------------------------------------
 class UserForm(BaseForm):

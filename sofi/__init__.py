@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from sofi import audit  # noqa: F401  (registers the audit listener)
 from sofi.config import build_config
 from sofi.extensions import babel, csrf, db, login_manager, migrate
 

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from models import ModelValidationError
+from sofi.audit import acting_as
 from sofi.services.errors import DomainError
 
 sofi_cli = AppGroup("sofi", help="Commandes d'administration de SOFI.")
@@ -23,7 +24,8 @@ def reports_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with acting_as(f"flask sofi {click.get_current_context().info_name}", "cli"):
+                return command(*args, **kwargs)
         except DomainError as error:
             raise click.ClickException(error.message) from error
         except ModelValidationError as error:

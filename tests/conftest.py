@@ -100,13 +100,29 @@ def app_context(app):
     with app.app_context():
         yield app
         db.session.rollback()
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(sa.text("SET LOCAL sofi.allow_audit_purge = 'on'"))
+        _purge_audit_log()
         for table in reversed(db.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
+            if table.name not in REFERENCE_TABLES | {"audit_event"}:
                 db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+
+
+SQLITE_NO_DELETE = (
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'Le journal d''audit ne peut être ni modifié ni effacé.'); END"
+)
+
+
+def _purge_audit_log() -> None:
+    """Empty the append-only audit log between tests, the way a maintenance session would."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL sofi.allow_audit_purge = 'on'"))
+        db.session.execute(sa.text("DELETE FROM audit_event"))
+    else:
+        db.session.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
+        db.session.execute(sa.text("DELETE FROM audit_event"))
+        db.session.execute(sa.text(SQLITE_NO_DELETE))
 
 
 @pytest.fixture

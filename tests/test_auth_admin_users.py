@@ -156,3 +156,13 @@ def test_the_outbox_lists_every_mail_and_hides_personal_secrets(client, session,
     assert "voici une information." in plain
     masked = text(client.get(f"/admin/courriels/details/?id={messages[1].id}"))
     assert "secret-123" not in masked and "Contenu masqué" in masked
+
+
+def test_accounts_are_deactivated_never_deleted(client, session, administrator):
+    user = make_user()
+    response = post_with_token(
+        client, "/admin/utilisateurs/action/", {"action": "delete", "rowid": str(user.id)}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert client.post("/admin/utilisateurs/delete/").status_code in (302, 400, 405)
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 2

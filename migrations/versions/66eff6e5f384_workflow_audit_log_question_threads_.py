@@ -84,6 +84,12 @@ def upgrade():
 
     # ### end Alembic commands ###
 
+    if op.get_bind().dialect.name == "sqlite":
+        for operation in ("UPDATE", "DELETE"):
+            op.execute(f"""
+                CREATE TRIGGER audit_event_no_{operation.lower()} BEFORE {operation} ON audit_event
+                BEGIN SELECT RAISE(ABORT, 'Le journal d''audit ne peut être ni modifié ni effacé.'); END
+            """)
     if op.get_bind().dialect.name == "postgresql":
         # The audit log is append-only: UPDATE and DELETE are refused unless a maintenance
         # session explicitly sets sofi.allow_audit_purge (the test suite's clean-up does).
@@ -104,6 +110,9 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")

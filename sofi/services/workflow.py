@@ -4,8 +4,9 @@ from datetime import date
 
 from models import Action, ActionStatus, User, db
 from models.base import utcnow
-from sofi import permissions
+from sofi import audit, permissions
 from sofi.rules import blocking, check_action
+from sofi.services import publication
 from sofi.services.errors import DomainError
 
 SUBMITTABLE = {ActionStatus.EN_COURS_DE_SAISIE, ActionStatus.EN_ATTENTE_REPONSES, ActionStatus.REFUSEE}
@@ -24,5 +25,19 @@ def submit_action(user: User, action: Action, today: date | None = None) -> None
             "(voir l'état de la saisie)."
         )
     action.status = ActionStatus.EN_ATTENTE_VALIDATION
-    action.status_changed_at = utcnow()
+    action.status_changed_at = action.submitted_at = utcnow()
     db.session.commit()
+
+
+def archive_action(action: Action) -> None:
+    """Archive an action (automatic archiving): out of the catalogue, API and export.
+
+    It stays visible to its organisation and to validators. The caller commits (archiving
+    runs as one batch).
+    """
+    if action.status is ActionStatus.ARCHIVEE:
+        return
+    publication.unpublish(action)
+    action.status = ActionStatus.ARCHIVEE
+    action.status_changed_at = action.archived_at = utcnow()
+    audit.note("archive", action, "Action archivée automatiquement.")

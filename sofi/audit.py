@@ -1,0 +1,205 @@
+"""The audit log: every write to the offer, the directory and the accounts, automatically.
+
+A flush listener records, for each inserted, updated or deleted row of an audited model,
+who did it (the actor of the current request, API call or command), when, and the values
+before and after. Nothing calls it explicitly, so no path (UI, API, CLI, importer) can
+forget it. The rows are append-only (see ``models.workflow.AuditEvent``).
+"""
+
+import contextlib
+import contextvars
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.base import NO_VALUE
+
+from models import (
+    Action,
+    ActionMessage,
+    AuditEvent,
+    Contact,
+    Conventionnement,
+    Formation,
+    InformationCollective,
+    Membership,
+    Organisation,
+    PeriodeInscription,
+    PorteOuverte,
+    SessionDispositif,
+    SessionFormation,
+    Site,
+    User,
+)
+from models.base import utcnow
+
+AUDITED = (
+    Organisation,
+    Site,
+    Contact,
+    PorteOuverte,
+    Conventionnement,
+    Formation,
+    Action,
+    SessionFormation,
+    SessionDispositif,
+    InformationCollective,
+    PeriodeInscription,
+    User,
+    Membership,
+    ActionMessage,
+)
+SECRET_COLUMNS = {"password_hash"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    label: str
+    source: str
+
+
+SYSTEM = Actor(None, "système", "system")
+_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("sofi_audit_actor", default=None)
+
+
+def current_actor() -> Actor:
+    actor = _actor.get()
+    if actor is not None:
+        return actor
+    try:
+        from flask import has_request_context, request
+        from flask_login import current_user
+    except ImportError:  # pragma: no cover - Flask is always installed
+        return SYSTEM
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        source = "api" if request.path.startswith("/api/") else "ui"
+        return Actor(current_user.id, current_user.email, source)
+    return SYSTEM
+
+
+@contextlib.contextmanager
+def acting_as(label: str, source: str = "cli", user: User | None = None):
+    """Attribute the writes made inside the block to ``label`` (a command, an import, a token)."""
+    token = _actor.set(Actor(user.id if user else None, label, source))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def _plain(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _columns(instance):
+    return [c for c in sa.inspect(type(instance)).columns if c.key not in SECRET_COLUMNS]
+
+
+def _values(instance) -> dict:
+    state = sa.inspect(instance)
+    values = {}
+    for column in _columns(instance):
+        value = state.attrs[column.key].loaded_value
+        if value is not NO_VALUE:
+            values[column.key] = _plain(value)
+    return values
+
+
+def _changes(instance) -> tuple[dict, dict]:
+    state = sa.inspect(instance)
+    before, after = {}, {}
+    for column in _columns(instance):
+        history = state.attrs[column.key].history
+        if history.has_changes():
+            before[column.key] = _plain(history.deleted[0]) if history.deleted else None
+            after[column.key] = _plain(history.added[0]) if history.added else None
+    return before, after
+
+
+def _loaded(instance, name):
+    value = sa.inspect(instance).attrs[name].loaded_value
+    return None if value is NO_VALUE else value
+
+
+def _owners(instance) -> tuple[int | None, int | None]:
+    """(organisation id, action id) of a record, from what is already loaded (no query in a flush)."""
+    if isinstance(instance, Action):
+        return instance.organisation_id, instance.id
+    if isinstance(instance, SessionFormation):
+        action = _loaded(instance, "action")
+        return (action.organisation_id if action else None), instance.action_id
+    if isinstance(instance, SessionDispositif | InformationCollective | PeriodeInscription):
+        session = _loaded(instance, "session")
+        action = _loaded(session, "action") if session is not None else None
+        return (action.organisation_id if action else None), (session.action_id if session else None)
+    if isinstance(instance, ActionMessage):
+        return None, instance.action_id
+    if isinstance(instance, Organisation):
+        return instance.id, None
+    if isinstance(instance, PorteOuverte):
+        site = _loaded(instance, "site")
+        return (site.organisation_id if site else None), None
+    return getattr(instance, "organisation_id", None), None
+
+
+def _record_id(instance) -> str:
+    identity = sa.inspect(instance).identity
+    return "-".join(str(part) for part in identity) if identity else ""
+
+
+def _event(actor: Actor, operation: str, instance, before, after, message=None) -> dict:
+    organisation_id, action_id = _owners(instance)
+    return {
+        "at": utcnow(),
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "source": actor.source,
+        "operation": operation,
+        "table_name": instance.__tablename__,
+        "record_id": _record_id(instance),
+        "organisation_id": organisation_id,
+        "action_id": action_id,
+        "before": before,
+        "after": after,
+        "message": message,
+    }
+
+
+@sa.event.listens_for(OrmSession, "after_flush")
+def _record(session, flush_context):
+    actor = current_actor()
+    events = []
+    for instance in session.new:
+        if isinstance(instance, AUDITED):
+            events.append(_event(actor, "create", instance, None, _values(instance)))
+    for instance in session.dirty:
+        if isinstance(instance, AUDITED) and session.is_modified(instance, include_collections=False):
+            before, after = _changes(instance)
+            if after:
+                events.append(_event(actor, "update", instance, before, after))
+    for instance in session.deleted:
+        if isinstance(instance, AUDITED):
+            events.append(_event(actor, "delete", instance, _values(instance), None))
+    if events:
+        session.connection().execute(sa.insert(AuditEvent.__table__), events)
+
+
+def note(operation: str, instance, message: str, before=None, after=None) -> None:
+    """Record a domain event that is not a plain column change (a transition, a bulk approval)."""
+    from models import db
+
+    db.session.execute(
+        sa.insert(AuditEvent.__table__), [_event(current_actor(), operation, instance, before, after, message)]
+    )
