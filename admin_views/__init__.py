@@ -11,6 +11,7 @@ from admin_views.formations import FormationView
 from admin_views.reference import CertificationView, CertifInfoView, DispositifBaseView
 from admin_views.sessions import SessionView
 from admin_views.users import add_administration_views
+from admin_views.validation import ValidationView
 from models import (
     Action,
     Certification,
@@ -45,6 +46,7 @@ def init_admin(app) -> Admin:
     admin.add_view(
         DispositifBaseView(Dispositif, name="Base Dispositif", endpoint="dispositifs_base", category="Référentiels")
     )
+    admin.add_view(ValidationView(Action, name="File de validation", endpoint="validation", category="Validation"))
     admin.add_view(CertifInfoView(CertifInfo, name="Certif Info", endpoint="certifinfo", category="Référentiels"))
     admin.add_view(
         CertificationView(Certification, name="Fiches RNCP / RS", endpoint="certifications", category="Référentiels")

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action as bulk_action
@@ -13,7 +14,7 @@ from admin_views.choices import site_choices
 from admin_views.guided import GuidedFormMixin
 from admin_views.offer_forms import ActionForm
 from admin_views.presets import PresetMixin
-from models import Action, Formation, Role, db
+from models import Action, ActionMessage, ActionStatus, Formation, Role, db
 from sofi import permissions
 from sofi.offer_queries import ACTION_PRESETS_BY_KEY
 from sofi.rules import check_action
@@ -105,7 +106,7 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
             return discarded
         form, restored = self.build_form(ActionForm, form_key, obj=action, site_id=site_choices(organisation))
         if request.method == "POST":
-            if form.validate():
+            if form.validate() and self.is_current(form, action):
                 for name in ACTION_FIELDS:
                     value = form[name].data
                     setattr(action, name, None if value == "" else value)
@@ -119,7 +120,7 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
                         return redirect(url_for("sessions.create_view", action_id=action.id))
                     return redirect(url_for(".edit_view", id=action.id))
             else:
-                self.keep_draft(form_key)
+                self.keep_draft(form_key, form)
         return self.render(
             "admin/offer/action_form.html", form=form, action=action, formation=formation, restored=restored
         )
@@ -129,10 +130,15 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
     def recap_view(self):
         action = self.get_one(request.args.get("id", ""))
         problems = check_action(action, date.today())
+        thread = db.session.scalars(
+            sa.select(ActionMessage).where(ActionMessage.action_id == action.id).order_by(ActionMessage.at)
+        ).all()
         return self.render(
             "admin/offer/recap.html",
             action=action,
             problems=problems,
+            thread=thread,
+            can_answer=action.status is ActionStatus.EN_ATTENTE_REPONSES and permissions.can_edit(current_user, action),
             blocking=[p for p in problems if p.blocking],
             warnings=[p for p in problems if not p.blocking],
             can_submit=permissions.can_edit(current_user, action) and action.status in workflow.SUBMITTABLE,
@@ -147,6 +153,17 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
             flash(error.message, "error")
             return redirect(url_for(".recap_view", id=action.id))
         flash("Votre saisie a été envoyée au Cariforef pour validation.", "success")
+        return redirect(url_for(".recap_view", id=action.id))
+
+    @expose("/answer/", methods=("POST",))
+    def answer_view(self):
+        action = self.get_one(request.form.get("id", ""))
+        try:
+            workflow.answer(current_user, action, request.form.get("body", ""))
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("Réponse envoyée. Corrigez votre saisie si besoin puis renvoyez l'action en validation.", "success")
         return redirect(url_for(".recap_view", id=action.id))
 
     @expose("/duplicate/", methods=("POST",))

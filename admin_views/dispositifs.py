@@ -101,7 +101,8 @@ class DispositifView(GuidedFormMixin, SofiModelView):
             form.prise_en_charge_frais.data = "1" if record.prise_en_charge_frais else "0"
         if request.method == "POST":
             scheme = db.session.get(Dispositif, form.dispositif_code.data) if form.dispositif_code.data else None
-            if form.validate() & self._apprenticeship_complete(form, scheme):
+            # Both checks run (``&``) so that every error is shown at once.
+            if (form.validate() & self._apprenticeship_complete(form, scheme)) and self.is_current(form, record):
                 for name in FIELDS:
                     value = form[name].data
                     setattr(record, name, None if value == "" else value)
@@ -115,7 +116,7 @@ class DispositifView(GuidedFormMixin, SofiModelView):
                     flash("Fiche Dispositif enregistrée.", "success")
                     return redirect(url_for("sessions.edit_view", id=session.id))
             else:
-                self.keep_draft(form_key)
+                self.keep_draft(form_key, form)
         defaults = {
             d.code: [p.code for p in d.default_publics]
             for d in db.session.scalars(sa.select(Dispositif).where(Dispositif.active))

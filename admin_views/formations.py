@@ -89,6 +89,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
         if request.method == "GET" and not restored:
             form.certifinfo_code.data = str(entry.code)
             if formation.id:
+                form.version.data = formation.version
                 form.individualisation_blocs.data = "1" if formation.individualisation_blocs else "0"
                 form.validation_blocs.data = formation.validation_blocs or "1"
                 form.blocs.data = [b.code for b in formation.blocs]
@@ -97,7 +98,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
         if request.method == "POST":
             if certification is None:
                 flash("Cette certification n'a pas de fiche RNCP/RS chargée : contactez le Cariforef.", "error")
-            elif form.validate():
+            elif form.validate() and self.is_current(form, formation):
                 total = form.validation_blocs.data == "1"
                 formation.intitule = entry.intitule[:255]
                 formation.objectif_general = "6"
@@ -107,7 +108,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
                 if self.save_with(form, form_key, lambda: offer.save(current_user, formation)):
                     return self._after_save(formation)
             else:
-                self.keep_draft(form_key)
+                self.keep_draft(form_key, form)
         return self.render(
             "admin/offer/formation_certifying.html",
             form=form,
@@ -131,7 +132,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
         query = (form.formacode_query.data or "").strip()
         branches = search_formacodes(query) if query else []
         if request.method == "POST" and request.form.get("_save"):
-            if form.validate():
+            if form.validate() and self.is_current(form, formation):
                 formation.intitule = form.intitule.data
                 formation.objectif_general = form.objectif_general.data
                 formation.niveau_sortie = form.niveau_sortie.data or None
@@ -140,7 +141,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
                 if self.save_with(form, form_key, lambda: offer.save(current_user, formation)):
                     return self._after_save(formation)
             else:
-                self.keep_draft(form_key)
+                self.keep_draft(form_key, form)
         return self.render(
             "admin/offer/formation_libre.html",
             form=form,

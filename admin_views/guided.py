@@ -48,13 +48,28 @@ class GuidedFormMixin:
             return redirect(request.url)
         return None
 
-    def keep_draft(self, form_key: str) -> None:
+    def keep_draft(self, form_key: str, form) -> None:
         drafts.keep(current_user, form_key, form_input())
+        if not form.errors:
+            return  # refused for another reason, already explained (e.g. a newer version exists)
         flash(
             "Le formulaire contient des erreurs : rien n'a été perdu, votre saisie est conservée. "
             "Corrigez les champs signalés puis enregistrez.",
             "error",
         )
+
+    def is_current(self, form, record) -> bool:
+        """False (and a French message) when someone saved ``record`` since the form was opened."""
+        sent = form.version.data
+        if record.id is None or not sent or str(record.version) == str(sent):
+            return True
+        flash(
+            "Cet enregistrement a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : votre saisie "
+            "n'a pas été enregistrée, elle est conservée ci-dessous. Rechargez la fiche pour voir la version "
+            "actuelle avant de la modifier.",
+            "error",
+        )
+        return False
 
     def save_with(self, form, form_key: str, service_call) -> bool:
         """Run ``service_call``; on a DomainError show it next to its field and keep the draft."""

@@ -45,7 +45,13 @@ def _url(label: str):
     return [optional(), limited(400), URL(require_tld=False, message=f"{label} : adresse web invalide (https://…).")]
 
 
-class CertifyingFormationForm(FlaskForm):
+class VersionedForm(FlaskForm):
+    """Carries the version of the record it was read at, to refuse overwriting a newer save."""
+
+    version = HiddenField()
+
+
+class CertifyingFormationForm(VersionedForm):
     """Formation with a Certif Info reference: texts come from the certification (read-only)."""
 
     certifinfo_code = HiddenField(validators=[required()])
@@ -70,7 +76,7 @@ class CertifyingFormationForm(FlaskForm):
             raise ValidationError("Tous les blocs sont cochés : choisissez « Totale ».")
 
 
-class NonCertifyingFormationForm(FlaskForm):
+class NonCertifyingFormationForm(VersionedForm):
     intitule = StringField("Intitulé", validators=[required(), limited(255)], render_kw=counter(255))
     objectif_general = SelectField(
         "Objectif général", choices=code_choices("dict-AIS", exclude=("1", "3"), blank=""), validators=[required()]
@@ -89,7 +95,7 @@ class NonCertifyingFormationForm(FlaskForm):
             raise ValidationError("Le domaine principal doit être l'un des domaines cochés.")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(VersionedForm):
     site_id = SelectField("Site dispensateur", coerce=int, validators=[required()])
     complement_intitule = StringField(
         "Complément intitulé",
@@ -177,7 +183,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class SessionForm(FlaskForm):
+class SessionForm(VersionedForm):
     site_id = SelectField("Site lieu", coerce=int, validators=[required()])
     date_debut = DateField("Date début", validators=[required()])
     date_fin = DateField(
@@ -259,7 +265,7 @@ class SessionForm(FlaskForm):
             raise ValidationError("Indiquez le nombre d'unités en centre du cycle.")
 
 
-class DispositifForm(FlaskForm):
+class DispositifForm(VersionedForm):
     dispositif_code = SelectField(
         "Dispositif",
         coerce=_optional_int,

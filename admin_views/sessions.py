@@ -168,7 +168,7 @@ class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
         elif request.method == "POST" and request.form.get("_add_periode"):
             form.periodes_inscription.append_entry()
         elif request.method == "POST":
-            if form.validate():
+            if form.validate() and self.is_current(form, session):
                 self._populate(session, form)
                 session.action = action
                 if self.save_with(form, form_key, lambda: offer.save(current_user, session)):
@@ -177,7 +177,7 @@ class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
                         return redirect(url_for("dispositifs.create_view", session_id=session.id))
                     return redirect(url_for(".edit_view", id=session.id))
             else:
-                self.keep_draft(form_key)
+                self.keep_draft(form_key, form)
         if not form.informations_collectives.entries:
             form.informations_collectives.append_entry()
         if not form.periodes_inscription.entries:

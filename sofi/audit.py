@@ -53,6 +53,8 @@ AUDITED = (
     ActionMessage,
 )
 SECRET_COLUMNS = {"password_hash"}
+# Columns whose changes are bookkeeping, not edits (a login is not a change of the account).
+IGNORED_COLUMNS = {"last_login_at", "updated_at"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def _changes(instance) -> tuple[dict, dict]:
     state = sa.inspect(instance)
     before, after = {}, {}
     for column in _columns(instance):
+        if column.key in IGNORED_COLUMNS:
+            continue
         history = state.attrs[column.key].history
         if history.has_changes():
             before[column.key] = _plain(history.deleted[0]) if history.deleted else None

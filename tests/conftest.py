@@ -12,6 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from models import db
@@ -77,6 +79,21 @@ def make_database_url(backend: str, tmp_path_factory, label: str) -> str:
     return _fresh_postgres_database(f"sofi_test_{label}_{_worker()}")
 
 
+class FreshRequestClient(FlaskClient):
+    """Test client whose requests do not inherit the per-request state of earlier ones.
+
+    The tests hold an app context open (to use ``db.session``), and Flask reuses it for each
+    test request, so ``g`` would carry the logged-in user and CSRF token from one request to
+    the next. A real server starts every request afresh: so does this client.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("_login_user", "csrf_token"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request) -> str:
     return request.param
@@ -86,6 +103,7 @@ def backend(request) -> str:
 def app(backend, tmp_path_factory):
     url = make_database_url(backend, tmp_path_factory, "app")
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": "sofi.test"})
+    application.test_client_class = FreshRequestClient
     with application.app_context():
         upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
         load_referentials()

@@ -112,6 +112,40 @@ def test_every_admin_endpoint_refuses_another_organisations_records(app, client,
             )
 
     get("actions.recap_view", f"/admin/actions/recap/?id={victim['actions']}")
+    post("actions.answer_view", "/admin/actions/answer/", {"id": str(victim["actions"]), "body": "pirate"})
+    # The validators' workspace is closed to organisation users, whatever the record.
+    for endpoint, url in (
+        ("index_view", "/admin/validation/"),
+        ("details_view", f"/admin/validation/details/?id={victim['actions']}"),
+        ("review_view", f"/admin/validation/review/?id={victim['actions']}"),
+        ("bulk_reject_view", f"/admin/validation/bulk-reject/?ids={victim['actions']}"),
+        ("export", "/admin/validation/export/csv/"),
+        ("ajax_lookup", "/admin/validation/ajax/lookup/?name=x&query=a"),
+        ("create_view", "/admin/validation/new/"),
+        ("edit_view", f"/admin/validation/edit/?id={victim['actions']}"),
+    ):
+        get(f"validation.{endpoint}", url)
+    for endpoint, url in (
+        ("approve_view", "/admin/validation/approve/"),
+        ("reject_view", "/admin/validation/reject/"),
+        ("question_view", "/admin/validation/question/"),
+        ("certifinfo_view", "/admin/validation/certifinfo/"),
+        ("action_view", "/admin/validation/action/"),
+        ("ajax_update", "/admin/validation/ajax/update/"),
+        ("delete_view", "/admin/validation/delete/"),
+        ("bulk_reject_view", "/admin/validation/bulk-reject/"),
+    ):
+        post(
+            f"validation.{endpoint}",
+            url,
+            {
+                "id": str(victim["actions"]),
+                "rowid": str(victim["actions"]),
+                "action": "valider",
+                "reason": "x",
+                "body": "x",
+            },
+        )
     post("actions.submit_view", "/admin/actions/submit/", {"id": str(victim["actions"])})
     post("actions.duplicate_view", "/admin/actions/duplicate/", {"id": str(victim["actions"])})
     get("actions.create_view", f"/admin/actions/new/?formation_id={victim['formations']}")

@@ -8,6 +8,7 @@ changes (it must be sent again), and the change is committed as one transaction.
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     Action,
@@ -102,6 +103,11 @@ def _commit() -> None:
     except sa.exc.IntegrityError as error:
         db.session.rollback()
         raise DomainError("Enregistrement impossible : une donnée est incohérente ou déjà utilisée.") from error
+    except StaleDataError as error:
+        db.session.rollback()
+        raise DomainError(
+            "Cet enregistrement vient d'être modifié par quelqu'un d'autre : rechargez la fiche avant de la modifier."
+        ) from error
 
 
 def _copy_columns(source, target, exclude=("id", "created_at", "updated_at")) -> None:

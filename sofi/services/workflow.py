@@ -1,15 +1,83 @@
-"""Status changes of an action: the only code that sets ``Action.status``."""
+"""Status changes of an action: the only code that sets ``Action.status``.
 
+en cours de saisie → en attente de validation → (en attente de réponses ⇄ en attente de
+validation) → publiée, or refusée; publiée → archivée. Each transition checks who may make
+it, runs the rules, writes an audit event and notifies the people concerned by e-mail.
+Editing a published action re-opens it as a draft revision (``sofi.services.offer``) while
+its published version (``PublishedAction``) stays public until the revision is approved.
+"""
+
+from dataclasses import dataclass
 from datetime import date
 
-from models import Action, ActionStatus, User, db
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (
+    Action,
+    ActionMessage,
+    ActionStatus,
+    CertifInfo,
+    MessageKind,
+    Role,
+    User,
+    db,
+)
 from models.base import utcnow
 from sofi import audit, permissions
 from sofi.rules import blocking, check_action
+from sofi.search import certification_for
 from sofi.services import publication
 from sofi.services.errors import DomainError
+from sofi.services.mail import external_url, send_mail
 
 SUBMITTABLE = {ActionStatus.EN_COURS_DE_SAISIE, ActionStatus.EN_ATTENTE_REPONSES, ActionStatus.REFUSEE}
+REVIEWABLE = {ActionStatus.EN_ATTENTE_VALIDATION}
+VALIDATOR_ROLES = {Role.VALIDATOR, Role.ADMINISTRATOR}
+
+
+def _set_status(action: Action, status: ActionStatus) -> None:
+    before = action.status
+    action.status = status
+    action.status_changed_at = utcnow()
+    audit.note(
+        "transition",
+        action,
+        f"{before.label} → {status.label}",
+        before={"status": before.value},
+        after={"status": status.value},
+    )
+
+
+def _require_validator(user: User) -> None:
+    if not user.is_authenticated or user.role not in VALIDATOR_ROLES:
+        raise DomainError("Seuls les valideurs du Cariforef peuvent faire cela.")
+
+
+def _commit(message: str = "Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page.") -> None:
+    """Commit; a concurrent change of the same action (optimistic lock) becomes a French error."""
+    try:
+        db.session.commit()
+    except (StaleDataError, sa.exc.IntegrityError) as error:
+        db.session.rollback()
+        raise DomainError(message) from error
+
+
+def _notify_organisation(action: Action, subject: str, body: str) -> None:
+    """Mail the organisation's users (and its address) about their action."""
+    recipients = {m.user.email for m in action.organisation_memberships() if m.user.active}
+    if action.organisation.email:
+        recipients.add(action.organisation.email)
+    link = external_url("actions.recap_view", id=action.id)
+    for recipient in sorted(recipients):
+        send_mail(recipient, subject, f"{body}\n\nAction {action.id} — {action.intitule}\n{link}\n")
+
+
+def _notify_validators(action: Action, subject: str, body: str) -> None:
+    validators = db.session.scalars(sa.select(User).where(User.role == Role.VALIDATOR, User.active))
+    link = external_url("validation.review_view", id=action.id)
+    for validator in validators:
+        send_mail(validator.email, subject, f"{body}\n\nAction {action.id} — {action.intitule}\n{link}\n")
 
 
 def submit_action(user: User, action: Action, today: date | None = None) -> None:
@@ -24,9 +92,141 @@ def submit_action(user: User, action: Action, today: date | None = None) -> None
             f"L'action ne peut pas être envoyée : {len(problems)} point(s) bloquant(s) à corriger "
             "(voir l'état de la saisie)."
         )
-    action.status = ActionStatus.EN_ATTENTE_VALIDATION
-    action.status_changed_at = action.submitted_at = utcnow()
-    db.session.commit()
+    _set_status(action, ActionStatus.EN_ATTENTE_VALIDATION)
+    action.submitted_at = utcnow()
+    _notify_validators(action, "SOFI : action envoyée en validation", "Une action attend votre validation.")
+    _commit()
+
+
+def approve(user: User, action: Action, today: date | None = None) -> None:
+    """Publish the action: its published version is replaced atomically by the approved tree."""
+    _require_validator(user)
+    if action.status not in REVIEWABLE:
+        raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
+    problems = blocking(check_action(action, today or date.today()))
+    if problems:
+        raise DomainError("Validation impossible : " + " ; ".join(p.message for p in problems[:5]))
+    _set_status(action, ActionStatus.PUBLIEE)
+    try:
+        db.session.flush()  # the version check happens here: a concurrent approval fails
+    except StaleDataError as error:
+        db.session.rollback()
+        raise DomainError("Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page.") from error
+    publication.publish(action, user)
+    _notify_organisation(action, "SOFI : action validée", "Votre action a été validée et publiée.")
+    _commit()
+
+
+def reject(user: User, action: Action, reason: str) -> None:
+    _require_validator(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Indiquez le motif du refus.", "reason")
+    if action.status not in REVIEWABLE | {ActionStatus.EN_ATTENTE_REPONSES}:
+        raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être refusée.")
+    _message(user, action, MessageKind.REFUS, reason)
+    _set_status(action, ActionStatus.REFUSEE)
+    _notify_organisation(action, "SOFI : action refusée", f"Votre action a été refusée.\nMotif : {reason}")
+    _commit()
+
+
+def ask_question(user: User, action: Action, body: str, field: str | None = None) -> ActionMessage:
+    """A validator's question: the action waits for the organisation's answer."""
+    _require_validator(user)
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Écrivez la question.", "body")
+    if action.status not in REVIEWABLE:
+        raise DomainError(f"Cette action est « {action.status.label} » : on ne peut pas poser de question.")
+    message = _message(user, action, MessageKind.QUESTION, body, field)
+    _set_status(action, ActionStatus.EN_ATTENTE_REPONSES)
+    _notify_organisation(action, "SOFI : question du Cariforef sur votre action", f"Question : {body}")
+    _commit()
+    return message
+
+
+def answer(user: User, action: Action, body: str) -> ActionMessage:
+    """The organisation answers; it then corrects its entry if needed and sends it again."""
+    if not permissions.is_organisation_user(user) or not permissions.can_edit(user, action):
+        raise DomainError("Vous ne pouvez pas répondre pour cette action.")
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Écrivez votre réponse.", "body")
+    if action.status is not ActionStatus.EN_ATTENTE_REPONSES:
+        raise DomainError("Aucune question n'attend de réponse sur cette action.")
+    message = _message(user, action, MessageKind.REPONSE, body)
+    _commit()
+    return message
+
+
+def _message(user: User, action: Action, kind: MessageKind, body: str, field: str | None = None) -> ActionMessage:
+    message = ActionMessage(
+        action_id=action.id, author_id=user.id, kind=kind, body=body, field=field, tree=publication.snapshot(action)
+    )
+    db.session.add(message)
+    return message
+
+
+def replace_certifinfo(user: User, action: Action, code: int) -> None:
+    """A validator replaces the Certif Info code the organisation chose (marked on the action)."""
+    from sofi.services.certifications import apply_certification
+
+    _require_validator(user)
+    entry = db.session.get(CertifInfo, code)
+    if entry is None:
+        raise DomainError(f"Le code Certif Info {code} n'existe pas.", "certifinfo_code")
+    certification = certification_for(entry)
+    if certification is None:
+        raise DomainError(f"La fiche RNCP/RS du code Certif Info {code} n'est pas chargée.", "certifinfo_code")
+    formation = action.formation
+    if formation.certifinfo_code == code:
+        raise DomainError("C'est déjà le code Certif Info de cette formation.", "certifinfo_code")
+    action.certifinfo_code_initial = action.certifinfo_code_initial or formation.certifinfo_code
+    total = formation.validation_blocs != "0"
+    apply_certification(formation, certification, entry, None if total else [b.code for b in formation.blocs])
+    action.certifinfo_replaced = True
+    audit.note("certifinfo", action, f"Code Certif Info remplacé par {code}.")
+    _notify_organisation(
+        action,
+        "SOFI : code Certif Info remplacé",
+        f"Le Cariforef a remplacé le code Certif Info de votre formation par {code} ({entry.intitule}).",
+    )
+    _commit()
+
+
+@dataclass
+class BulkResult:
+    done: list[Action]
+    skipped: list[tuple[Action, str]]
+
+
+def bulk_approve(user: User, actions: list[Action], today: date | None = None) -> BulkResult:
+    """Approve every selected action that nothing blocks; list the others with their reasons."""
+    _require_validator(user)
+    result = BulkResult([], [])
+    for action in actions:
+        try:
+            approve(user, action, today)
+        except DomainError as error:
+            result.skipped.append((action, error.message))
+        else:
+            result.done.append(action)
+    return result
+
+
+def bulk_reject(user: User, actions: list[Action], reason: str) -> BulkResult:
+    _require_validator(user)
+    if not (reason or "").strip():
+        raise DomainError("Indiquez le motif du refus.", "reason")
+    result = BulkResult([], [])
+    for action in actions:
+        try:
+            reject(user, action, reason)
+        except DomainError as error:
+            result.skipped.append((action, error.message))
+        else:
+            result.done.append(action)
+    return result
 
 
 def archive_action(action: Action) -> None:
@@ -38,6 +238,5 @@ def archive_action(action: Action) -> None:
     if action.status is ActionStatus.ARCHIVEE:
         return
     publication.unpublish(action)
-    action.status = ActionStatus.ARCHIVEE
-    action.status_changed_at = action.archived_at = utcnow()
-    audit.note("archive", action, "Action archivée automatiquement.")
+    _set_status(action, ActionStatus.ARCHIVEE)
+    action.archived_at = action.status_changed_at
