@@ -8,12 +8,14 @@ from admin_views.dashboard import DashboardView
 from admin_views.directory import ContactView, PorteOuverteView, SiteView
 from admin_views.dispositifs import DispositifView
 from admin_views.formations import FormationView
+from admin_views.history import HistoryView
 from admin_views.reference import CertificationView, CertifInfoView, DispositifBaseView
 from admin_views.sessions import SessionView
 from admin_views.users import add_administration_views
 from admin_views.validation import ValidationView
 from models import (
     Action,
+    AuditEvent,
     Certification,
     CertifInfo,
     Contact,
@@ -46,6 +48,7 @@ def init_admin(app) -> Admin:
     admin.add_view(
         DispositifBaseView(Dispositif, name="Base Dispositif", endpoint="dispositifs_base", category="Référentiels")
     )
+    admin.add_view(HistoryView(AuditEvent, name="Historique", endpoint="historique", category="Formations"))
     admin.add_view(ValidationView(Action, name="File de validation", endpoint="validation", category="Validation"))
     admin.add_view(CertifInfoView(CertifInfo, name="Certif Info", endpoint="certifinfo", category="Référentiels"))
     admin.add_view(

@@ -13,6 +13,7 @@ from flask import session as http_session
 
 from models import (
     Action,
+    AuditEvent,
     Contact,
     Formation,
     InformationCollective,
@@ -93,6 +94,11 @@ OWNERSHIP: dict[type, Callable] = {
     ),
     PeriodeInscription: lambda org_id: PeriodeInscription.session_id.in_(
         sa.select(SessionFormation.id).where(_session_owned(org_id))
+    ),
+    # The history of the organisation's own records (and of its actions' whole trees).
+    AuditEvent: lambda org_id: sa.or_(
+        AuditEvent.organisation_id == org_id,
+        AuditEvent.action_id.in_(sa.select(Action.id).where(Action.organisation_id == org_id)),
     ),
 }
 

@@ -63,3 +63,22 @@ def test_the_audit_log_cannot_be_changed_or_erased(cli, session, statement):
         session.flush()
     session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == count > 0
+
+
+def test_organisations_see_the_history_of_their_own_records_only(client, demo, session):
+    login(client, "cariforef@demo.sofi.fr")
+    page = client.get("/admin/historique/?search=organisation").get_data(as_text=True)
+    assert "CARIFOREF DES PAYS DE LA LOIRE" in page
+    assert "ATLANTIQUE COMPETENCES" not in page and "MAINE SANTE" not in page
+    foreign = session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.table_name == "organisation", AuditEvent.after["siret"].as_string() == "72198765900019"
+        )
+    )
+    assert client.get(f"/admin/historique/details/?id={foreign.id}").status_code == 404
+
+
+def test_validators_see_every_history(client, demo, session):
+    login(client, "valideur@demo.sofi.fr")
+    page = client.get("/admin/historique/?page_size=500&search=organisation").get_data(as_text=True)
+    assert "ATLANTIQUE COMPETENCES" in page and "MAINE SANTE" in page

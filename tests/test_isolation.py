@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from models import (
     Action,
+    AuditEvent,
     Contact,
     Formation,
     Organisation,
@@ -110,6 +111,28 @@ def test_every_admin_endpoint_refuses_another_organisations_records(app, client,
                 {"action": action_name, "rowid": str(record_id)},
                 allowed=DENIED | {302},
             )
+
+    # The history of the victim's records.
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.organisation_id == victim["organisation"].id))
+    get("historique.details_view", f"/admin/historique/details/?id={event.id}")
+    for endpoint, url in (
+        ("edit_view", f"/admin/historique/edit/?id={event.id}"),
+        ("create_view", "/admin/historique/new/"),
+    ):
+        walked.add(f"historique.{endpoint}")
+        assert client.get(url).status_code in DENIED | {302}
+    for endpoint in ("delete_view", "ajax_update", "action_view"):
+        post(
+            f"historique.{endpoint}",
+            f"/admin/historique/{endpoint.replace('_view', '').replace('_', '/')}/",
+            {"id": str(event.id), "rowid": str(event.id), "action": "delete", "list_form_pk": str(event.id)},
+            allowed=DENIED | {302, 400, 405, 500},
+        )
+    walked.add("historique.ajax_lookup")
+    for url in ("/admin/historique/", "/admin/historique/export/csv/"):
+        walked.add("historique.index_view" if url.endswith("e/") else "historique.export")
+        body = client.get(url + "?search=organisation").get_data(as_text=True)
+        assert "ATLANTIQUE" not in body, url
 
     get("actions.recap_view", f"/admin/actions/recap/?id={victim['actions']}")
     post("actions.answer_view", "/admin/actions/answer/", {"id": str(victim["actions"]), "body": "pirate"})
