@@ -6,7 +6,7 @@ PYTHON  ?= python3
 FLASK   := $(BIN)/flask --app app
 WORKERS ?= 2
 
-.PHONY: run test lint bench setup postgres clean
+.PHONY: run test lint bench setup postgres clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,24 @@ run: setup
 postgres:
 	scripts/ensure-postgres
 
+# Debian's headless Chromium for the accessibility test (axe-core is vendored in tests/vendor); idempotent.
+browser:
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) postgres lint
+test: $(STAMP) postgres lint browser
 	$(BIN)/pytest -n $(WORKERS) -q
+
+# Benchmarks (not part of `make test`): builds a data set of SESSIONS sessions on DB, prints one JSON line per scenario.
+DB       ?= sqlite
+SESSIONS ?= 100000
+bench: $(STAMP) postgres
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@$(BIN)/python bench/run.py --db $(DB) --sessions $(SESSIONS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -4,11 +4,14 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.actions import ActionView
+from admin_views.api_tokens import ApiTokenView
 from admin_views.dashboard import DashboardView
 from admin_views.directory import ContactView, PorteOuverteView, SiteView
 from admin_views.dispositifs import DispositifView
 from admin_views.formations import FormationView
+from admin_views.funders import FunderView
 from admin_views.history import HistoryView
+from admin_views.programmes import add_programme_views
 from admin_views.reference import CertificationView, CertifInfoView, DispositifBaseView
 from admin_views.sessions import SessionView
 from admin_views.users import add_administration_views
@@ -48,11 +51,14 @@ def init_admin(app) -> Admin:
     admin.add_view(
         DispositifBaseView(Dispositif, name="Base Dispositif", endpoint="dispositifs_base", category="Référentiels")
     )
+    admin.add_view(FunderView(Action, name="Accords financeur", endpoint="financeur", category="Validation"))
     admin.add_view(HistoryView(AuditEvent, name="Historique", endpoint="historique", category="Formations"))
     admin.add_view(ValidationView(Action, name="File de validation", endpoint="validation", category="Validation"))
     admin.add_view(CertifInfoView(CertifInfo, name="Certif Info", endpoint="certifinfo", category="Référentiels"))
     admin.add_view(
         CertificationView(Certification, name="Fiches RNCP / RS", endpoint="certifications", category="Référentiels")
     )
+    admin.add_view(ApiTokenView(name="Jetons API", endpoint="api_tokens", category="Annuaire"))
     add_administration_views(admin)  # Utilisateurs, clés d'activation, courriels (catégorie Administration)
+    add_programme_views(admin)  # Programme régional (administrateurs, Région) et Formations publiques
     return admin

@@ -14,11 +14,11 @@ from admin_views.choices import site_choices
 from admin_views.guided import GuidedFormMixin
 from admin_views.offer_forms import ActionForm
 from admin_views.presets import PresetMixin
-from models import Action, ActionMessage, ActionStatus, Formation, Role, db
+from models import Action, ActionMessage, ActionStatus, Formation, Role, SupportingDocument, db
 from sofi import permissions
 from sofi.offer_queries import ACTION_PRESETS_BY_KEY
 from sofi.rules import check_action
-from sofi.services import offer, workflow
+from sofi.services import documents, offer, workflow
 from sofi.services.errors import DomainError
 
 ACTION_FIELDS = [
@@ -121,8 +121,19 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
                     return redirect(url_for(".edit_view", id=action.id))
             else:
                 self.keep_draft(form_key, form)
+        attached = (
+            db.session.scalars(sa.select(SupportingDocument).where(SupportingDocument.action_id == action.id)).all()
+            if action.id
+            else []
+        )
         return self.render(
-            "admin/offer/action_form.html", form=form, action=action, formation=formation, restored=restored
+            "admin/offer/action_form.html",
+            form=form,
+            action=action,
+            formation=formation,
+            restored=restored,
+            documents=attached,
+            field_problems=self.field_problems(action, action),
         )
 
     # Voir l'état de la saisie --------------------------------------------------------------
@@ -154,6 +165,37 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
             return redirect(url_for(".recap_view", id=action.id))
         flash("Votre saisie a été envoyée au Cariforef pour validation.", "success")
         return redirect(url_for(".recap_view", id=action.id))
+
+    @expose("/documents/", methods=("POST",))
+    def document_upload_view(self):
+        action = self.get_one(request.form.get("id", ""))
+        upload = request.files.get("document")
+        try:
+            documents.add_document(
+                current_user,
+                action,
+                upload.filename if upload else "",
+                upload.read(documents.MAX_SIZE + 1) if upload else b"",
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("Justificatif joint à l'action.", "success")
+        return redirect(url_for(".edit_view", id=action.id))
+
+    @expose("/documents/delete/", methods=("POST",))
+    def document_delete_view(self):
+        action = self.get_one(request.form.get("id", ""))
+        document = db.session.get(SupportingDocument, int(request.form.get("document_id", "0") or 0))
+        if document is None or document.action_id != action.id:
+            abort(404)
+        try:
+            documents.delete_document(current_user, document)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("Justificatif retiré.", "success")
+        return redirect(url_for(".edit_view", id=action.id))
 
     @expose("/answer/", methods=("POST",))
     def answer_view(self):

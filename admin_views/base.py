@@ -13,6 +13,8 @@ from flask_login import current_user
 from models import ModelValidationError, Role, db
 from sofi import permissions
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class SofiModelView(ModelView):
     """Scoped model view. ``roles`` lists who may open it."""
@@ -63,6 +65,13 @@ class SofiModelView(ModelView):
         )
         if deleted:
             flash(f"{deleted} enregistrement(s) supprimé(s).", "success")
+
+    def get_export_value(self, model, name):
+        """Exported cells never start a formula (CSV/XLSX injection): such text gets a leading quote."""
+        value = super().get_export_value(model, name)
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            return "'" + value
+        return value
 
     # Changes ------------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):

@@ -12,9 +12,10 @@ from sofi import permissions
 from sofi.offer_queries import ACTION_PRESETS, SESSION_PRESETS
 
 
-def _count(model, clause) -> int:
-    query = sa.select(sa.func.count()).select_from(model).where(clause)
-    return db.session.scalar(permissions.scoped(query, model, current_user))
+def _counts(model, presets, today) -> list[int]:
+    """Every counter of ``model`` in one pass over the user's rows (``count(*) FILTER (WHERE …)``)."""
+    query = sa.select(*(sa.func.count().filter(preset.clause(today)) for preset in presets)).select_from(model)
+    return list(db.session.execute(permissions.scoped(query, model, current_user)).one())
 
 
 class DashboardView(AdminIndexView):
@@ -27,8 +28,8 @@ class DashboardView(AdminIndexView):
     @expose("/")
     def index(self):
         today = date.today()
-        session_counters = [(preset, _count(SessionFormation, preset.clause(today))) for preset in SESSION_PRESETS]
-        action_counters = [(preset, _count(Action, preset.clause(today))) for preset in ACTION_PRESETS]
+        session_counters = list(zip(SESSION_PRESETS, _counts(SessionFormation, SESSION_PRESETS, today), strict=True))
+        action_counters = list(zip(ACTION_PRESETS, _counts(Action, ACTION_PRESETS, today), strict=True))
         return self.render(
             "admin/dashboard.html",
             session_counters=session_counters,

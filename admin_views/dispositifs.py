@@ -11,6 +11,7 @@ from admin_views.base import SofiModelView
 from admin_views.choices import dispositif_choices, public_choices
 from admin_views.guided import GuidedFormMixin
 from admin_views.offer_forms import DispositifForm
+from admin_views.programmes import programme_dispositif
 from models import Dispositif, Public, Role, SessionDispositif, SessionFormation, db
 from sofi import permissions
 from sofi.services import offer
@@ -64,7 +65,8 @@ class DispositifView(GuidedFormMixin, SofiModelView):
         )
         if session is None:
             abort(404)
-        return self._form(SessionDispositif(), session, f"dispositif:new:{session.id}")
+        record = programme_dispositif(session) or SessionDispositif()  # pre-filled for a programme session
+        return self._form(record, session, f"dispositif:new:{session.id}")
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
@@ -95,7 +97,7 @@ class DispositifView(GuidedFormMixin, SofiModelView):
         form, restored = self.build_form(
             DispositifForm, form_key, obj=record, dispositif_code=allowed, publics=public_choices()
         )
-        if request.method == "GET" and not restored and record.id:
+        if request.method == "GET" and not restored and (record.id or record.dispositif_code):
             form.publics.data = [p.code for p in record.publics]
             form.frais_certification.data = "1" if record.frais_certification else "0"
             form.prise_en_charge_frais.data = "1" if record.prise_en_charge_frais else "0"
@@ -128,6 +130,7 @@ class DispositifView(GuidedFormMixin, SofiModelView):
             session=session,
             restored=restored,
             default_publics=json.dumps(defaults),
+            field_problems=self.field_problems(session.action, record),
         )
 
     @staticmethod

@@ -4,12 +4,16 @@ A form that cannot be saved (invalid, or refused by a service) keeps its raw inp
 draft for its author; reopening the form shows it again until it is saved or abandoned.
 """
 
+from datetime import date
+
 from flask import flash, redirect, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from sofi.rules import check_action
 from sofi.services import drafts
 from sofi.services.errors import DomainError
+from sofi.templating import field_anchor
 
 INTERNAL_FIELDS = {"csrf_token", "_save", "_discard_draft"}
 
@@ -20,6 +24,23 @@ def form_input() -> list[list[str]]:
 
 class GuidedFormMixin:
     """For ModelViews whose create/edit pages are guided forms."""
+
+    @staticmethod
+    def field_problems(action, record) -> dict[str, list[str]]:
+        """What ``sofi.rules`` finds on ``record``, by form field: shown next to the fields."""
+        if action is None or getattr(action, "id", None) is None or getattr(record, "id", None) is None:
+            return {}
+        found: dict[str, list[str]] = {}
+        level = {
+            "Formation": "formation",
+            "Action": "action",
+            "SessionFormation": "session",
+            "SessionDispositif": "dispositif",
+        }[type(record).__name__]
+        for problem in check_action(action, date.today()):
+            if problem.level == level and problem.record_id == record.id and problem.field:
+                found.setdefault(field_anchor(problem.field), []).append(problem.message)
+        return found
 
     def build_form(self, form_class, form_key: str, obj=None, **prepare):
         """(form, restored): the POSTed input, else a kept draft, else the record's values."""

@@ -13,8 +13,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from admin_views.base import SofiModelView
 from admin_views.choices import contact_choices, organisation_choices, responsible_organisations, site_choices
 from admin_views.guided import GuidedFormMixin
+from admin_views.keyset import KeysetListMixin
 from admin_views.offer_forms import CopySessionsForm, SessionForm
 from admin_views.presets import PresetMixin
+from admin_views.programmes import prefill_session, restrict_session_form
 from models import Action, InformationCollective, PeriodeInscription, Role, SessionFormation, Site, db
 from sofi import permissions
 from sofi.offer_queries import SESSION_PRESETS_BY_KEY
@@ -55,7 +57,7 @@ def _etat(view, context, model, name):
     return "Actif" if model.is_active(date.today()) else "Inactif"
 
 
-class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
+class SessionView(KeysetListMixin, GuidedFormMixin, PresetMixin, SofiModelView):
     presets = SESSION_PRESETS_BY_KEY
     can_create = False  # a session is created from its action (bandeau FASD)
     can_edit = True
@@ -139,6 +141,7 @@ class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
             etat_recrutement="1",
             modalite_enseignement="0",
         )
+        prefill_session(session, action)  # regional programme: the lot's mandataire, the template's modes
         return self._form(session, action, f"session:new:{action.id}")
 
     @expose("/edit/", methods=("GET", "POST"))
@@ -163,6 +166,7 @@ class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
             mail_liaison_id=contact_choices(organisation, "mail_liaison"),
             referent_mobilite_id=contact_choices(organisation, "referent_mobilite"),
         )
+        restrict_session_form(form, action)
         if request.method == "POST" and request.form.get("_add_information"):
             form.informations_collectives.append_entry()
         elif request.method == "POST" and request.form.get("_add_periode"):
@@ -189,6 +193,7 @@ class SessionView(GuidedFormMixin, PresetMixin, SofiModelView):
             action=action,
             restored=restored,
             individualisation=action.formation.individualisation_blocs,
+            field_problems=self.field_problems(action, session),
         )
 
     @staticmethod

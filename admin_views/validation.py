@@ -1,9 +1,10 @@
 """Validator workspace: the queue, the review page, questions, approval (one or in bulk)."""
 
+import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, flash, has_app_context, redirect, request, url_for
+from flask import abort, flash, has_app_context, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action as bulk_action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import SofiModelView
+from admin_views.keyset import KeysetListMixin
 from models import (
     Action,
     ActionMessage,
@@ -21,8 +23,10 @@ from models import (
     Role,
     SessionDispositif,
     SessionFormation,
+    SupportingDocument,
     db,
 )
+from models.codelists import label
 from sofi.diff import changes
 from sofi.rules import check_action
 from sofi.services import publication, workflow
@@ -76,7 +80,7 @@ class CertifyingFilter(BaseSQLAFilter):
         return [("1", "oui"), ("0", "non")]
 
 
-class ValidationView(SofiModelView):
+class ValidationView(KeysetListMixin, SofiModelView):
     """The queue of actions waiting for validation, oldest first."""
 
     roles = {Role.VALIDATOR, Role.ADMINISTRATOR}
@@ -152,6 +156,7 @@ class ValidationView(SofiModelView):
             sa.select(ActionMessage).where(ActionMessage.action_id == action.id).order_by(ActionMessage.at)
         ).all()
         questions = [m for m in thread if m.kind.value == "question"]
+        decisions = workflow.funder_decisions(action)
         return self.render(
             "admin/validation/review.html",
             action=action,
@@ -162,6 +167,13 @@ class ValidationView(SofiModelView):
             since_question=changes(questions[-1].tree, current) if questions else None,
             thread=thread,
             can_review=action.status is ActionStatus.EN_ATTENTE_VALIDATION,
+            documents=db.session.scalars(
+                sa.select(SupportingDocument).where(SupportingDocument.action_id == action.id)
+            ).all(),
+            funders=[
+                (code, label("dict-financeurs", code), decisions.get(code))
+                for code in sorted(workflow.required_funders(action))
+            ],
         )
 
     def _decide(self, operation, success: str):
@@ -205,6 +217,19 @@ class ValidationView(SofiModelView):
         else:
             flash(f"Code Certif Info remplacé par {code}.", "success")
         return redirect(url_for(".review_view", id=action.id))
+
+    @expose("/document/")
+    def document_view(self):
+        """Download a supporting document (validators only: this view is closed to others)."""
+        document = db.session.get(SupportingDocument, int(request.args.get("id", "0") or 0))
+        if document is None:
+            abort(404)
+        return send_file(
+            io.BytesIO(document.content),
+            mimetype=document.content_type,
+            as_attachment=True,
+            download_name=document.filename,
+        )
 
     # Bulk ----------------------------------------------------------------------------------
     def _selected(self, ids) -> list[Action]:

@@ -12,6 +12,7 @@ from models.accounts import (
     PasswordResetToken,
     ThrottleScope,
 )
+from models.api_tokens import ApiToken
 from models.base import Base, db
 from models.drafts import FormDraft
 from models.offer import (
@@ -31,6 +32,16 @@ from models.organisations import (
     PorteOuverte,
     Site,
 )
+from models.programmes import (
+    Lot,
+    LotOrganisation,
+    LotRole,
+    Programme,
+    ProgrammeAction,
+    ProgrammeTemplate,
+    RegionConsent,
+)
+from models.public_search import published_action_fts  # noqa: F401  (PostgreSQL-only search index)
 from models.publication import (
     PublishedAction,
     PublishedFormacode,
@@ -53,7 +64,7 @@ from models.referentials import (
 )
 from models.users import Membership, Role, User
 from models.validation import ModelValidationError
-from models.workflow import ActionMessage, AuditEvent, MessageKind
+from models.workflow import ActionMessage, AuditEvent, FunderApproval, MessageKind, SupportingDocument
 
 __all__ = [
     "Action",
@@ -61,6 +72,7 @@ __all__ = [
     "ActionStatus",
     "ActivationKey",
     "ActivationKeyRequest",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "BlocCompetences",
@@ -74,11 +86,15 @@ __all__ = [
     "Dispositif",
     "FormDraft",
     "Formacode",
+    "FunderApproval",
     "Formation",
     "FormationFormacode",
     "InformationCollective",
     "KeyRequestStatus",
     "LoginThrottle",
+    "Lot",
+    "LotOrganisation",
+    "LotRole",
     "Membership",
     "MessageKind",
     "ModelValidationError",
@@ -88,15 +104,20 @@ __all__ = [
     "PasswordResetToken",
     "PeriodeInscription",
     "PorteOuverte",
+    "Programme",
+    "ProgrammeAction",
+    "ProgrammeTemplate",
     "Public",
     "PublishedAction",
     "PublishedFormacode",
     "PublishedSession",
+    "RegionConsent",
     "Role",
     "Rome",
     "SessionDispositif",
     "SessionFormation",
     "Site",
+    "SupportingDocument",
     "ThrottleScope",
     "User",
     "db",

@@ -105,6 +105,8 @@ class Formation(VersionedMixin, TimestampMixin, db.Model):
     objectifs: Mapped[str | None] = mapped_column(sa.Text)
     programme: Mapped[str | None] = mapped_column(sa.Text)
     resultats: Mapped[str | None] = mapped_column(sa.Text)
+    # Identifier of the formation in the LHÉO flow it was imported from (re-imports update it).
+    numero_lheo: Mapped[str | None] = mapped_column(sa.String(100), index=True)
 
     organisation: Mapped[Organisation] = relationship()
     certifinfo: Mapped[CertifInfo | None] = relationship()
@@ -219,6 +221,8 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
     archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     certifinfo_replaced: Mapped[bool] = mapped_column(default=False)
+    # Identifier of the action in the LHÉO flow it was imported from (re-imports update it).
+    numero_lheo: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     # The Certif Info code the organisation had chosen, when a validator replaced it.
     certifinfo_code_initial: Mapped[int | None]
 
@@ -236,6 +240,8 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
         _length_check("plus_formation", 250),
         sa.CheckConstraint("equipement_cout IS NULL OR equipement_cout >= 0", name="equipement_cout_positive"),
         sa.Index("ix_action_organisation_status", "organisation_id", "status"),
+        # The validation queue: one state, oldest first, keyset pages (admin_views/keyset.py).
+        sa.Index("ix_action_status_submitted_at_id", "status", "submitted_at", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -319,6 +325,8 @@ class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
     referent_prf_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
     mail_liaison_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
     referent_mobilite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
+    # Identifier of the session in the LHÉO flow it was imported from (re-imports update it).
+    numero_lheo: Mapped[str | None] = mapped_column(sa.String(100), index=True)
 
     action: Mapped[Action] = relationship(back_populates="sessions")
     site: Mapped[Site] = relationship()
@@ -346,6 +354,9 @@ class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
             "cycle_unites_entreprise IS NULL OR cycle_unites_entreprise >= 0", name="cycle_entreprise_positive"
         ),
         sa.CheckConstraint("cycle_unites_centre IS NULL OR cycle_unites_centre >= 0", name="cycle_centre_positive"),
+        # The session lists' sorts with their id tie-break, read page by page (admin_views/keyset.py).
+        sa.Index("ix_session_formation_date_debut_id", "date_debut", "id"),
+        sa.Index("ix_session_formation_date_fin_id", "date_fin", "id"),
         {"sqlite_autoincrement": True},
     )
 

@@ -82,8 +82,15 @@ class PublishedSession(db.Model):
     modalite_enseignement: Mapped[str] = mapped_column(sa.String(1), index=True)
     entrees_sorties: Mapped[str] = mapped_column(sa.String(1))
     places_restantes: Mapped[int | None]
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Indexed: the incremental LHÉO export reads the sessions updated since its last run.
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
 
     published_action: Mapped[PublishedAction] = relationship(back_populates="sessions")
 
-    __table_args__ = (sa.Index("ix_published_session_dates", "date_debut", "date_fin"),)
+    __table_args__ = (
+        sa.Index("ix_published_session_dates", "date_debut", "date_fin"),
+        # The public search's sort by date and its cursor (date_debut, session_id).
+        sa.Index("ix_published_session_date_debut_id", "date_debut", "session_id"),
+    )

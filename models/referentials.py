@@ -89,6 +89,10 @@ class Dispositif(db.Model):
     programme_regional: Mapped[bool] = mapped_column(default=False)
     formation_initiale: Mapped[bool] = mapped_column(default=False)
     prise_en_charge_frais: Mapped[bool] = mapped_column(default=False)
+    # Funder circuits (seeds/004): the funder approves the sessions of this scheme before the
+    # Cariforef publishes them, or a supporting document (convention…) must come with the action.
+    requires_funder_approval: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    requires_document: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
 
     default_publics: Mapped[list[Public]] = relationship(secondary=dispositif_public)

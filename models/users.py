@@ -60,6 +60,8 @@ class User(TimestampMixin, db.Model):
         default=Role.ORGANISATION,
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # For a funder account: the LHÉO financeur code it approves sessions for (4 France Travail, 7 Agefiph…).
+    financeur_code: Mapped[str | None] = mapped_column(sa.String(2))
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")

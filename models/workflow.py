@@ -66,3 +66,36 @@ class ActionMessage(db.Model):
     tree: Mapped[dict | None] = mapped_column(sa.JSON)
 
     author = relationship("User")
+
+
+class FunderApproval(db.Model):
+    """A funder's decision on the sessions of its schemes in one submission of an action."""
+
+    __tablename__ = "funder_approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    financeur_code: Mapped[str] = mapped_column(sa.String(2))
+    approved: Mapped[bool]
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The submission it answers: a new submission asks the funder again.
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user = relationship("User")
+
+
+class SupportingDocument(db.Model):
+    """A document justifying a funding (convention, accord de subvention…), seen by validators only."""
+
+    __tablename__ = "supporting_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

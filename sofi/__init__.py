@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sofi import audit  # noqa: F401  (registers the audit listener)
 from sofi.config import build_config
@@ -22,14 +23,23 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from admin_views import init_admin
+    from sofi.api import init_api
     from sofi.auth import auth
+    from sofi.catalogue import catalogue
     from sofi.cli import sofi_cli
     from sofi.health import health
+    from sofi.lheo_api import lheo_api
     from sofi.templating import register_template_helpers
 
     app.register_blueprint(health)
     app.register_blueprint(auth)
+    app.register_blueprint(catalogue)
+    app.register_blueprint(lheo_api)
+    init_api(app)
     init_admin(app)
     register_template_helpers(app)
+    if app.config.get("SOFI_PROXY_FIX"):
+        # Behind a reverse proxy: trust one proxy for the client address and scheme (login throttling, links).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.cli.add_command(sofi_cli)
     return app

@@ -25,10 +25,16 @@ from models import (
     Conventionnement,
     Formation,
     InformationCollective,
+    Lot,
+    LotOrganisation,
     Membership,
     Organisation,
     PeriodeInscription,
     PorteOuverte,
+    Programme,
+    ProgrammeAction,
+    ProgrammeTemplate,
+    RegionConsent,
     SessionDispositif,
     SessionFormation,
     Site,
@@ -51,6 +57,12 @@ AUDITED = (
     User,
     Membership,
     ActionMessage,
+    Programme,
+    Lot,
+    LotOrganisation,
+    ProgrammeTemplate,
+    ProgrammeAction,
+    RegionConsent,
 )
 SECRET_COLUMNS = {"password_hash"}
 # Columns whose changes are bookkeeping, not edits (a login is not a change of the account).
@@ -148,7 +160,7 @@ def _owners(instance) -> tuple[int | None, int | None]:
         session = _loaded(instance, "session")
         action = _loaded(session, "action") if session is not None else None
         return (action.organisation_id if action else None), (session.action_id if session else None)
-    if isinstance(instance, ActionMessage):
+    if isinstance(instance, ActionMessage | ProgrammeAction | RegionConsent):
         return None, instance.action_id
     if isinstance(instance, Organisation):
         return instance.id, None
@@ -159,8 +171,9 @@ def _owners(instance) -> tuple[int | None, int | None]:
 
 
 def _record_id(instance) -> str:
-    identity = sa.inspect(instance).identity
-    return "-".join(str(part) for part in identity) if identity else ""
+    """The primary key, read from the row (a new row has no identity key yet during the flush)."""
+    key = sa.inspect(type(instance)).primary_key_from_instance(instance)
+    return "-".join(str(part) for part in key if part is not None)
 
 
 def _event(actor: Actor, operation: str, instance, before, after, message=None) -> dict:

@@ -106,6 +106,23 @@ def import_communes_command(file):
     click.echo(f"{summary.communes} communes importées ({summary.created} créées, {summary.updated} mises à jour).")
 
 
+@sofi_cli.command("import-programme")
+@click.argument("file")
+@click.option("--dry-run", is_flag=True, help="Vérifie le fichier et affiche ce qui changerait, sans rien enregistrer.")
+@reports_errors
+def import_programme_command(file, dry_run):
+    """Importe le fichier annuel du programme régional (CSV ou XLSX, voir docs/programme-file.md)."""
+    from sofi.services.programmes import import_programme_file
+
+    path = _existing_file(file)
+    report = import_programme_file(path.read_bytes(), path.name, dry_run=dry_run)
+    for line in report.lines:
+        click.echo(f"Ligne {line.number} : lot {line.lot}, {line.role} {line.siret} — {line.text}.")
+    for removed in report.removed:
+        click.echo(removed)
+    click.echo(report.summary)
+
+
 @sofi_cli.command("create-user")
 @click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
 @click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
@@ -113,12 +130,13 @@ def import_communes_command(file):
 @click.option("--organisation", "organisations", multiple=True, help="SIRET d'un organisme de rattachement.")
 @click.option("--nom", default=None)
 @click.option("--prenom", default=None)
+@click.option("--financeur", default=None, help="Pour un compte financeur : son code financeur LHÉO (4, 7…).")
 @reports_errors
-def create_user_command(email, password, role, organisations, nom, prenom):
+def create_user_command(email, password, role, organisations, nom, prenom, financeur):
     """Crée un compte utilisateur."""
     from sofi.services.users import create_user
 
-    user = create_user(email, password, role, list(organisations), nom=nom, prenom=prenom)
+    user = create_user(email, password, role, list(organisations), nom=nom, prenom=prenom, financeur_code=financeur)
     click.echo(f"Compte créé : {user.email} ({user.role.label}).")
 
 
@@ -167,3 +185,32 @@ def setup_command():
         click.echo(load_demo())
     else:
         click.echo("La base contient déjà des données : la démonstration n'est pas rechargée.")
+
+
+from sofi import lheo_cli  # noqa: E402, F401  (registers export-lheo, import-lheo, archive, diffuse)
+
+
+@sofi_cli.command("generate")
+@click.option("--organisations", type=click.IntRange(min=1), required=True, help="Nombre d'organismes créés.")
+@click.option("--formations", type=click.IntRange(min=0), required=True, help="Nombre total de formations.")
+@click.option("--actions-per-formation", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--sessions-per-action", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--published-ratio", type=click.FloatRange(0, 1), default=0.6, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Graine du générateur (jeu reproductible).")
+@reports_errors
+def generate_command(organisations, formations, actions_per_formation, sessions_per_action, published_ratio, seed):
+    """Génère un jeu de données synthétique réaliste (insertions en masse), pour les mesures de performance."""
+    from sofi.services.generate import generate
+
+    total = formations * actions_per_formation * sessions_per_action
+    with click.progressbar(length=total, label="Génération des sessions", file=sys.stderr) as bar:
+        summary = generate(
+            organisations,
+            formations,
+            actions_per_formation,
+            sessions_per_action,
+            published_ratio=published_ratio,
+            seed=seed,
+            progress=bar.update,
+        )
+    click.echo(summary.message())

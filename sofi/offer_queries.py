@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from models import Action, ActionStatus, Dispositif, SessionDispositif, SessionFormation
+from models import Action, ActionStatus, Dispositif, ProgrammeAction, SessionDispositif, SessionFormation
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,18 @@ class Preset:
     clause: Callable[[date], sa.ColumnElement]
 
 
+# Correlated EXISTS rather than "IN (SELECT …)": the database probes the indexes for the rows
+# being counted (one organisation's) instead of reading the whole session_dispositif or action table.
 def _with_dispositif(condition) -> sa.ColumnElement:
-    return SessionFormation.id.in_(sa.select(SessionDispositif.session_id).join(Dispositif).where(condition))
+    return sa.exists().where(
+        SessionDispositif.session_id == SessionFormation.id,
+        Dispositif.code == SessionDispositif.dispositif_code,
+        condition,
+    )
 
 
 def _not_archived() -> sa.ColumnElement:
-    return SessionFormation.action_id.in_(sa.select(Action.id).where(Action.status != ActionStatus.ARCHIVEE))
+    return sa.exists().where(Action.id == SessionFormation.action_id, Action.status != ActionStatus.ARCHIVEE)
 
 
 def _active(today: date) -> sa.ColumnElement:
@@ -73,12 +79,15 @@ SESSION_PRESETS = [
 
 
 def _public_action() -> sa.ColumnElement:
-    """An action of the regional programme ("formation publique")."""
-    return Action.id.in_(
-        sa.select(SessionFormation.action_id)
-        .join(SessionDispositif, SessionDispositif.session_id == SessionFormation.id)
-        .join(Dispositif)
-        .where(Dispositif.programme_regional)
+    """An action of the regional programme ("formation publique"), or created from a lot of its file."""
+    return sa.or_(
+        sa.exists().where(
+            SessionFormation.action_id == Action.id,
+            SessionDispositif.session_id == SessionFormation.id,
+            Dispositif.code == SessionDispositif.dispositif_code,
+            Dispositif.programme_regional,
+        ),
+        sa.exists().where(ProgrammeAction.action_id == Action.id),
     )
 
 

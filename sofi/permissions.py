@@ -43,8 +43,43 @@ def is_organisation_user(user: User) -> bool:
     return user.is_authenticated and user.role is Role.ORGANISATION
 
 
+class OrganisationPrincipal:
+    """Acts for exactly one establishment without being a user account (an API token).
+
+    Permissions treat it as an organisation user whose only establishment is that one: the
+    services accept it wherever they accept a user, and it sees and edits that establishment's
+    records only.
+    """
+
+    role = Role.ORGANISATION
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    active = True
+    id = None
+
+    def __init__(self, organisation: Organisation, label: str):
+        self.organisation = organisation
+        self.label = label
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        return [self.organisation]
+
+    @property
+    def email(self) -> str:
+        return self.label
+
+    display_name = email
+
+    def __str__(self) -> str:
+        return self.label
+
+
 def current_organisation(user: User) -> Organisation | None:
     """The establishment an organisation user works on: the switcher's choice, else the first."""
+    if isinstance(user, OrganisationPrincipal):
+        return user.organisation
     if not is_organisation_user(user):
         return None
     organisations = user.organisations
@@ -101,6 +136,22 @@ OWNERSHIP: dict[type, Callable] = {
         AuditEvent.action_id.in_(sa.select(Action.id).where(Action.organisation_id == org_id)),
     ),
 }
+
+
+def is_funder(user: User) -> bool:
+    return user.is_authenticated and user.role is Role.FUNDER and bool(user.financeur_code)
+
+
+def funder_actions_clause(user: User):
+    """Actions with a session of a scheme whose approval belongs to the funder ``user``."""
+    from models import Dispositif, SessionDispositif
+
+    return Action.id.in_(
+        sa.select(SessionFormation.action_id)
+        .join(SessionDispositif, SessionDispositif.session_id == SessionFormation.id)
+        .join(Dispositif)
+        .where(Dispositif.financeur_code == user.financeur_code, Dispositif.requires_funder_approval)
+    )
 
 
 def visibility_clause(model: type, user: User):

@@ -82,3 +82,11 @@ def test_validators_see_every_history(client, demo, session):
     login(client, "valideur@demo.sofi.fr")
     page = client.get("/admin/historique/?page_size=500&search=organisation").get_data(as_text=True)
     assert "ATLANTIQUE COMPETENCES" in page and "MAINE SANTE" in page
+
+
+def test_creations_are_recorded_with_the_new_records_id(cli, session):
+    assert cli("sofi", "demo").exit_code == 0
+    event = session.scalar(sa.select(AuditEvent).where(AuditEvent.table_name == "action",
+                                                        AuditEvent.operation == "create",
+                                                        AuditEvent.record_id == "89393"))
+    assert event is not None and event.after["id"] == 89393

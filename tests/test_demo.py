@@ -88,7 +88,7 @@ def test_demo_covers_every_workflow_state_and_several_organisations(cli, session
 def test_demo_accounts_log_in_with_the_documented_password(cli, session):
     assert cli("sofi", "demo").exit_code == 0
     users = {u.email: u for u in session.scalars(sa.select(User))}
-    assert {u.role.value for u in users.values()} == {"organisation", "validator", "administrator"}
+    assert {u.role.value for u in users.values()} == {"organisation", "validator", "administrator", "funder", "region"}
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
     assert all(u.password_hash != DEMO_PASSWORD for u in users.values())
     multi = users["atlantique@demo.sofi.fr"]

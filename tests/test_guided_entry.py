@@ -245,3 +245,27 @@ def test_forms_refuse_a_post_without_csrf_token(organisation_client, session):
     )
     assert response.status_code in (200, 400)
     assert db.session.scalar(sa.select(Formation).where(Formation.intitule == "X")) is None
+
+
+def test_missing_mandatory_fields_are_shown_next_to_the_field(organisation_client, session):
+    client = organisation_client
+    response = post_form(
+        client,
+        "/admin/formations/new/?certifiante=non",
+        {
+            "intitule": "Espagnol",
+            "objectif_general": "2",
+            "formacodes": ["15052"],
+            "formacode_principal": "15052",
+            "_save": "1",
+        },
+    )
+    action_id = _create_action(client, _id_from(response.headers["Location"], "formation_id"))
+    session_id = _create_session(client, action_id, rythmes=[], modalites_pedagogiques=[])
+    page = text(client.get(f"/admin/sessions/edit/?id={session_id}"))
+    rythmes = re.search(r'id="rythmes-erreur"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "À compléter avant l'envoi en validation" in rythmes and "Rythmes" in rythmes
+    modalites = re.search(r'id="modalites_pedagogiques-erreur"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "Modalités pédagogiques" in modalites
+    dates = re.search(r'id="date_debut-erreur"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "À compléter" not in dates

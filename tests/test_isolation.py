@@ -15,8 +15,11 @@ from models import (
     AuditEvent,
     Contact,
     Formation,
+    Lot,
+    LotOrganisation,
     Organisation,
     PorteOuverte,
+    ProgrammeAction,
     SessionDispositif,
     SessionFormation,
     Site,
@@ -136,7 +139,32 @@ def test_every_admin_endpoint_refuses_another_organisations_records(app, client,
 
     get("actions.recap_view", f"/admin/actions/recap/?id={victim['actions']}")
     post("actions.answer_view", "/admin/actions/answer/", {"id": str(victim["actions"]), "body": "pirate"})
-    # The validators' workspace is closed to organisation users, whatever the record.
+    post("actions.document_upload_view", "/admin/actions/documents/", {"id": str(victim["actions"])})
+    post(
+        "actions.document_delete_view",
+        "/admin/actions/documents/delete/",
+        {"id": str(victim["actions"]), "document_id": "1"},
+    )
+    # The validators' and funders' workspaces are closed to organisation users, whatever the record.
+    for endpoint, url in (
+        ("index_view", "/admin/financeur/"),
+        ("details_view", f"/admin/financeur/details/?id={victim['actions']}"),
+        ("decision_view", f"/admin/financeur/decision/?id={victim['actions']}"),
+        ("export", "/admin/financeur/export/csv/"),
+        ("ajax_lookup", "/admin/financeur/ajax/lookup/?name=x&query=a"),
+        ("create_view", "/admin/financeur/new/"),
+        ("edit_view", f"/admin/financeur/edit/?id={victim['actions']}"),
+    ):
+        get(f"financeur.{endpoint}", url)
+    for endpoint in ("decision_view", "action_view", "ajax_update", "delete_view"):
+        url = {
+            "decision_view": "/admin/financeur/decision/",
+            "action_view": "/admin/financeur/action/",
+            "ajax_update": "/admin/financeur/ajax/update/",
+            "delete_view": "/admin/financeur/delete/",
+        }[endpoint]
+        post(f"financeur.{endpoint}", url, {"id": str(victim["actions"]), "decision": "accord"})
+    get("validation.document_view", "/admin/validation/document/?id=1")
     for endpoint, url in (
         ("index_view", "/admin/validation/"),
         ("details_view", f"/admin/validation/details/?id={victim['actions']}"),
@@ -184,6 +212,66 @@ def test_every_admin_endpoint_refuses_another_organisations_records(app, client,
             "sessions-0-date_fin": "2028-02-01",
         },
     )
+
+    # API tokens: the victim's token is neither listed nor revocable (the attacker's screen shows its own only).
+    from models import ApiToken
+
+    victim_token = ApiToken(
+        organisation_id=victim["organisation"].id,
+        name="Jeton de la victime",
+        prefix="sofi_victime",
+        token_hash="0" * 64,
+    )
+    db.session.add(victim_token)
+    db.session.commit()
+    walked.add("api_tokens.index")
+    assert "Jeton de la victime" not in text(client.get("/admin/api_tokens/"))
+    post("api_tokens.revoke", "/admin/api_tokens/revoke/", {"token_id": str(victim_token.id)}, allowed={302})
+    db.session.refresh(victim_token)
+    assert victim_token.revoked_at is None
+
+    # Regional programme: the administrators' and the Région's screens are closed to organisation users…
+    closed = {"programmes", "programme_lots", "programme_modeles", "programme_import", "region"}
+    victim_lot = db.session.scalar(
+        sa.select(Lot).where(
+            Lot.id.in_(
+                sa.select(LotOrganisation.lot_id).where(LotOrganisation.organisation_id == victim["organisation"].id)
+            ),
+            ~Lot.id.in_(
+                sa.select(LotOrganisation.lot_id).join(Organisation).where(Organisation.siret == "13000511900032")
+            ),
+        )
+    )
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in closed:
+            url = re.sub(r"<[^>]+>", "csv", rule.rule) + f"?id={victim_lot.id}"
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                walked.add(rule.endpoint)
+                data = {
+                    "csrf_token": token,
+                    "id": str(victim_lot.id),
+                    "decision": "accord",
+                    "rowid": str(victim_lot.id),
+                }
+                response = client.open(url, method=method, data=data if method == "POST" else None)
+                assert response.status_code == 403, (method, url, response.status_code)
+    # …and "Formations publiques" neither shows nor creates from a lot of which the user is not a member.
+    walked.add("formations_publiques.index")
+    page = client.get(f"/admin/formations_publiques/?lot_id={victim_lot.id}").get_data(as_text=True)
+    assert victim_lot.code not in page
+    cariforef = db.session.scalar(sa.select(Organisation).where(Organisation.siret == "13000511900032"))
+    response = client.post(
+        f"/admin/formations_publiques/?lot_id={victim_lot.id}",
+        data={
+            "csrf_token": token,
+            "programme_id": str(victim_lot.programme_id),
+            "lot_id": str(victim_lot.id),
+            "mandataire_id": str(victim["organisation"].id),
+            "site_id": str(cariforef.sites[0].id),
+        },
+    )
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(ProgrammeAction).where(ProgrammeAction.lot_id == victim_lot.id)) is None
 
     # Lists, exports and the dashboard show nothing of the victim.
     victim_titles = {

@@ -22,7 +22,7 @@ from sofi.rules.base import (
     warnings,
 )
 
-RULE_MODULES = ("formation", "action", "session", "dispositif", "certification", "programme")
+RULE_MODULES = ("formation", "action", "session", "dispositif", "certification", "programme", "funding")
 for _module in RULE_MODULES:
     import_module(f"sofi.rules.{_module}")
 

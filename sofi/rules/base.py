@@ -242,6 +242,8 @@ def tree_options() -> tuple:
     ``db.session.scalar(sa.select(Action).where(Action.id == i).options(*tree_options()))``
     then ``check_action`` runs without any further query.
     """
+    from sofi.rules.programme import tree_options as programme_options  # the lot an action was created from
+
     referents = (
         SessionFormation.referent_pmr,
         SessionFormation.referent_prf,
@@ -269,4 +271,5 @@ def tree_options() -> tuple:
                 selectinload(SessionDispositif.publics),
             ),
         ),
+        *programme_options(),
     )

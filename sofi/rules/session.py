@@ -107,7 +107,9 @@ def organisme_responsable(session: SessionFormation, ctx: Context) -> Iterator[P
     siren = _siren(ctx.organisation)
     if responsable is None or siren is None:
         return
-    if responsable.siren != siren:
+    from sofi.rules.programme import mandataire_ids  # regional programme: the lot's mandataire is responsible
+
+    if responsable.siren != siren and responsable.id not in mandataire_ids(session, ctx):
         yield problem(
             session,
             "session.organisme_responsable.other_siren",

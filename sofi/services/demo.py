@@ -34,7 +34,7 @@ from models import (
     User,
     db,
 )
-from sofi.services import publication
+from sofi.services import programmes, publication
 from sofi.services.certifications import apply_certification
 from sofi.services.errors import DomainError
 
@@ -245,6 +245,10 @@ USERS = [
     },
     {"email": "valideur@demo.sofi.fr", "role": Role.VALIDATOR, "prenom": "Service", "nom": "Offre", "sirets": []},
     {"email": "admin@demo.sofi.fr", "role": Role.ADMINISTRATOR, "prenom": "Admin", "nom": "Cariforef", "sirets": []},
+    {"email": "france-travail@demo.sofi.fr", "role": Role.FUNDER, "prenom": "Conseiller", "nom": "France Travail",
+     "sirets": [], "financeur_code": "4"},
+    {"email": "region@demo.sofi.fr", "role": Role.REGION, "prenom": "Service", "nom": "Formation continue",
+     "sirets": []},
 ]
 
 AUTRES_FINANCEMENTS = 8
@@ -671,7 +675,8 @@ def _users() -> None:
     for data in USERS:
         if _one(User, email=data["email"]) is not None:
             continue
-        user = User(email=data["email"], role=data["role"], prenom=data["prenom"], nom=data["nom"])
+        user = User(email=data["email"], role=data["role"], prenom=data["prenom"], nom=data["nom"],
+                    financeur_code=data.get("financeur_code"))
         user.set_password(DEMO_PASSWORD)
         user.memberships = [Membership(organisation=_one(Organisation, siret=siret)) for siret in data["sirets"]]
         db.session.add(user)
@@ -786,6 +791,7 @@ def load_demo() -> str:
             for action_data in data["actions"]:
                 _action(formation, organisation, action_data, organisations)
         db.session.flush()
+        programmes.load_demo_programme()  # the Region's example file: PAS2025_4 and the other lots
         _publish_published_actions()
         _advance_sequences()
         db.session.commit()

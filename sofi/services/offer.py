@@ -112,7 +112,8 @@ def _commit() -> None:
 
 def _copy_columns(source, target, exclude=("id", "created_at", "updated_at")) -> None:
     for column in sa.inspect(type(source)).columns:
-        if column.key not in exclude and column.key != "version" and not column.primary_key:
+        # A copy is a new record: it never inherits the LHÉO identifier of an imported one.
+        if column.key not in exclude and column.key not in ("version", "numero_lheo") and not column.primary_key:
             value = getattr(source, column.key)
             setattr(target, column.key, list(value) if isinstance(value, list) else value)
 

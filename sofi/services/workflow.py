@@ -18,18 +18,21 @@ from models import (
     ActionMessage,
     ActionStatus,
     CertifInfo,
+    FunderApproval,
     MessageKind,
     Role,
     User,
     db,
 )
 from models.base import utcnow
+from models.codelists import label
 from sofi import audit, permissions
 from sofi.rules import blocking, check_action
 from sofi.search import certification_for
-from sofi.services import publication
+from sofi.services import programmes, publication
 from sofi.services.errors import DomainError
 from sofi.services.mail import external_url, send_mail
+from sofi.services.programmes import region_consent  # noqa: F401  (the Region's agreement, see approve)
 
 SUBMITTABLE = {ActionStatus.EN_COURS_DE_SAISIE, ActionStatus.EN_ATTENTE_REPONSES, ActionStatus.REFUSEE}
 REVIEWABLE = {ActionStatus.EN_ATTENTE_VALIDATION}
@@ -106,6 +109,13 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
     problems = blocking(check_action(action, today or date.today()))
     if problems:
         raise DomainError("Validation impossible : " + " ; ".join(p.message for p in problems[:5]))
+    waiting = pending_funders(action)
+    if waiting:
+        names = ", ".join(label("dict-financeurs", code) for code in waiting)
+        raise DomainError(f"Validation impossible : l'accord du financeur est attendu ({names}).")
+    region = programmes.region_consent_pending(action)  # a change of a published programme action
+    if region:
+        raise DomainError(programmes.region_refusal_message(region))
     _set_status(action, ActionStatus.PUBLIEE)
     try:
         db.session.flush()  # the version check happens here: a concurrent approval fails
@@ -115,6 +125,59 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
     publication.publish(action, user)
     _notify_organisation(action, "SOFI : action validée", "Votre action a été validée et publiée.")
     _commit()
+
+
+def required_funders(action: Action) -> set[str]:
+    """Financeur codes whose approval the action's dispositifs require."""
+    return {
+        d.dispositif.financeur_code
+        for s in action.sessions
+        for d in s.dispositifs
+        if d.dispositif.requires_funder_approval
+    }
+
+
+def funder_decisions(action: Action) -> dict[str, FunderApproval]:
+    """The latest decision of each funder on the current submission of the action."""
+    decisions = db.session.scalars(
+        sa.select(FunderApproval)
+        .where(FunderApproval.action_id == action.id, FunderApproval.submitted_at == action.submitted_at)
+        .order_by(FunderApproval.at)
+    )
+    return {decision.financeur_code: decision for decision in decisions}
+
+
+def pending_funders(action: Action) -> list[str]:
+    """Required funders that have not (or not yet) approved the current submission."""
+    decisions = funder_decisions(action)
+    return sorted(code for code in required_funders(action) if not (code in decisions and decisions[code].approved))
+
+
+def funder_decision(user: User, action: Action, approved: bool, comment: str = "") -> FunderApproval:
+    """A funder approves (or not) the sessions of its schemes in a submitted action."""
+    if not user.is_authenticated or user.role is not Role.FUNDER or not user.financeur_code:
+        raise DomainError("Seuls les comptes financeurs peuvent donner cet accord.")
+    if user.financeur_code not in required_funders(action):
+        raise DomainError("Cette action ne comporte pas de session de vos dispositifs.")
+    if action.status is not ActionStatus.EN_ATTENTE_VALIDATION:
+        raise DomainError(f"Cette action est « {action.status.label} » : elle n'attend pas votre accord.")
+    comment = (comment or "").strip()
+    if not approved and not comment:
+        raise DomainError("Indiquez pourquoi vous refusez.", "comment")
+    decision = FunderApproval(
+        action_id=action.id,
+        financeur_code=user.financeur_code,
+        approved=approved,
+        comment=comment or None,
+        user_id=user.id,
+        submitted_at=action.submitted_at,
+    )
+    db.session.add(decision)
+    audit.note("financeur", action, ("Accord" if approved else "Refus") + f" du financeur {user.financeur_code}.")
+    verdict = "a donné son accord" if approved else f"a refusé : {comment}"
+    _notify_validators(action, "SOFI : décision d'un financeur", f"Le financeur {verdict}.")
+    _commit()
+    return decision
 
 
 def reject(user: User, action: Action, reason: str) -> None:
@@ -240,3 +303,30 @@ def archive_action(action: Action) -> None:
     publication.unpublish(action)
     _set_status(action, ActionStatus.ARCHIVEE)
     action.archived_at = action.status_changed_at
+
+
+REOPENED_BY_IMPORT = {ActionStatus.PUBLIEE, ActionStatus.REFUSEE, ActionStatus.EN_ATTENTE_VALIDATION}
+
+
+def reopen_imported(action: Action) -> None:
+    """An LHÉO re-import changed this action: it goes back to "en cours de saisie".
+
+    Same rule as an edit by its organisation: a published action keeps its published version
+    until the revision is approved. The caller (the import, one transaction) commits.
+    """
+    if action.status in REOPENED_BY_IMPORT:
+        _set_status(action, ActionStatus.EN_COURS_DE_SAISIE)
+
+
+def publish_imported(action: Action) -> None:
+    """Publish an action imported from a trusted LHÉO flow without the validation circuit.
+
+    For migrations of offer already validated elsewhere (and the import tests): the action
+    becomes "publiée" and its published version is stored. The caller commits.
+    """
+    if action.status is ActionStatus.ARCHIVEE:
+        raise DomainError("Cette action est archivée : elle ne peut pas être publiée.")
+    if action.status is not ActionStatus.PUBLIEE:
+        _set_status(action, ActionStatus.PUBLIEE)
+    db.session.flush()
+    publication.publish(action)

@@ -11,6 +11,7 @@ from models import Dispositif, Formacode, Nsf, Public, Rome, db
 from sofi.services.referentials import DATA_DIR
 from sofi.services.referentials.certifinfo import import_certifinfo
 from sofi.services.referentials.communes import import_communes
+from sofi.services.referentials.coordinates import load_commune_coordinates
 from sofi.services.referentials.rncp import import_rncp
 from sofi.text import search_key
 
@@ -92,6 +93,8 @@ def _dispositifs() -> list[dict]:
             "programme_regional": row["programme_regional"] == "1",
             "formation_initiale": row["formation_initiale"] == "1",
             "prise_en_charge_frais": row["prise_en_charge_frais"] == "1",
+            "requires_funder_approval": row["requires_funder_approval"] == "1",
+            "requires_document": row["requires_document"] == "1",
             "default_publics": [publics[code] for code in row["default_publics"].split(";") if code],
         }
         for row in _csv("dispositifs.csv")
@@ -123,6 +126,7 @@ def load_referentials(step: Callable[[str], None] = lambda _: None) -> LoadSumma
         summary.counts["dispositifs"] = _upsert(Dispositif, "code", _dispositifs())
         step("Communes")
         summary.counts["communes"] = import_communes(DATA_DIR / "communes-pays-de-la-loire.json", commit=False).communes
+        summary.counts["coordonnées de communes"] = load_commune_coordinates()
         step("Certif Info")
         summary.counts["certifinfo"] = import_certifinfo(DATA_DIR / "certif_info.csv", commit=False).rows
         step("Fiches RNCP/RS")

@@ -1,0 +1,615 @@
+"""Reading LHÉO 2.2 / 2.3 documents safely, as a stream, and inverting the mapping.
+
+Safety: the file size is checked before anything is read (``max_bytes``); the parser never
+expands entities, never loads a DTD, never touches the network and keeps libxml2's limits
+(depth 256, 10 MB text nodes); any ``<!DOCTYPE`` is refused (an LHÉO document has none, and
+it is where billion-laughs and external entities live). Every problem raises
+:class:`LheoFileError` with a French message.
+
+Streaming: ``iterparse`` delivers one ``<formation>`` at a time; it is copied (2.2 elements are
+renamed into the 2.3 namespace: a 2.2 document is a 2.3 one once renamed), then cleared from
+the parse tree, so memory does not grow with the file.
+
+``read_formation`` turns one formation element into plain data (dicts, strings, dates): the
+inverse of ``mapping.MAPPING``, with the SOFI ``extras`` taking precedence when present (a
+document written by SOFI). It does not touch the database.
+"""
+
+import copy
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from exporters.lheo import NS22, NS23, schema
+from exporters.lheo import mapping as m
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+NAMESPACES = {NS23: "2.3", NS22: "2.2"}
+MAX_ERRORS = 200
+
+
+class LheoFileError(Exception):
+    """The file cannot be read as an LHÉO document; ``message`` is in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class SchemaError:
+    line: int | None
+    record: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"ligne {self.line}" if self.line else "document"
+        record = f" ({self.record})" if self.record else ""
+        return f"{where}{record} : {self.message}"
+
+
+@dataclass
+class DocumentInfo:
+    root: str = ""
+    version: str = ""
+    formations: int = 0
+    actions: int = 0
+    sessions: int = 0
+    resumes: int = 0
+    errors: list[SchemaError] = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def is_offer(self) -> bool:
+        return self.root == "lheo"
+
+
+def q(name: str) -> str:
+    return f"{{{NS23}}}{name}"
+
+
+def qpath(path: str) -> str:
+    return "/".join(q(part) for part in path.split("/"))
+
+
+def local(tag) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _rename(element, old: str) -> None:
+    prefix = f"{{{old}}}"
+    for node in element.iter():
+        if isinstance(node.tag, str) and node.tag.startswith(prefix):
+            node.tag = f"{{{NS23}}}{node.tag[len(prefix) :]}"
+
+
+def _short(message: str) -> str:
+    return message.replace(f"{{{NS23}}}", "").replace(f"{{{NS22}}}", "")
+
+
+class LheoStream:
+    """One pass over an LHÉO file: root checks, structure checks, formations one by one."""
+
+    def __init__(self, path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.path = Path(path)
+        self.info = DocumentInfo()
+        try:
+            size = os.path.getsize(self.path)
+        except OSError as error:
+            raise LheoFileError(f"Le fichier « {self.path} » est illisible ({error.strerror}).") from error
+        if size > max_bytes:
+            raise LheoFileError(
+                f"Le fichier fait {size / 1048576:.1f} Mo : la taille maximale acceptée est de "
+                f"{max_bytes / 1048576:.0f} Mo. Rien n'a été importé."
+            )
+        if size == 0:
+            raise LheoFileError("Le fichier est vide : ce n'est pas un document LHÉO.")
+
+    def _context(self):
+        return etree.iterparse(
+            str(self.path),
+            events=("start", "end"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+
+    def _check_root(self, element) -> None:
+        docinfo = element.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            raise LheoFileError(
+                "Le document contient une déclaration DOCTYPE (entités, DTD externe) : refusé par sécurité, "
+                "un document LHÉO n'en a pas."
+            )
+        qname = etree.QName(element)
+        version = NAMESPACES.get(qname.namespace)
+        if version is None:
+            raise LheoFileError(
+                f"Ce n'est pas un document LHÉO 2.2 ou 2.3 : élément racine « {qname.localname} » dans "
+                f"l'espace de noms « {qname.namespace or 'aucun'} » (attendu {NS23} ou {NS22})."
+            )
+        if qname.localname not in ("lheo", "lheo-index", "lheo-plus"):
+            raise LheoFileError(f"Élément racine « {qname.localname} » inattendu pour un document LHÉO.")
+        self.info.root, self.info.version = qname.localname, version
+        self.namespace = qname.namespace
+
+    def _structure_error(self, element, message: str) -> None:
+        self.info.error_count += 1
+        if len(self.info.errors) < MAX_ERRORS:
+            self.info.errors.append(SchemaError(element.sourceline, "", message))
+
+    def formations(self) -> Iterator[etree._Element]:
+        """The ``<formation>`` elements (2.3 namespace, original line numbers), one at a time."""
+        depth = 0
+        seen_offres = False
+        try:
+            for event, element in self._context():
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        self._check_root(element)
+                    continue
+                depth -= 1
+                name = local(element.tag)
+                if self.info.root != "lheo":
+                    if name == "resume-offre":
+                        self.info.resumes += 1
+                        element.clear()
+                        while element.getprevious() is not None:
+                            del element.getparent()[0]
+                    continue
+                if depth == 1:
+                    if name == "offres":
+                        if seen_offres:
+                            self._structure_error(element, "Élément « offres » en double.")
+                        seen_offres = True
+                    elif name != "extras":
+                        self._structure_error(element, f"Élément « {name} » inattendu sous « lheo ».")
+                elif depth == 2 and local(element.getparent().tag) == "offres":
+                    if name == "formation":
+                        self.info.formations += 1
+                        formation = copy.deepcopy(element)
+                        if self.namespace != NS23:
+                            _rename(formation, self.namespace)
+                        self.info.actions += len(formation.findall(q("action")))
+                        self.info.sessions += len(formation.findall(qpath("action/session")))
+                        element.clear()
+                        while element.getprevious() is not None:
+                            del element.getparent()[0]
+                        yield formation
+                    elif name != "extras":
+                        self._structure_error(element, f"Élément « {name} » inattendu sous « offres ».")
+        except etree.XMLSyntaxError as error:
+            raise LheoFileError(
+                f"Le fichier n'est pas un document XML bien formé ou dépasse les limites de lecture "
+                f"(ligne {error.lineno}) : {error.msg}"
+            ) from error
+        if self.info.root == "lheo" and not seen_offres:
+            self._structure_error_at(None, "Élément « offres » manquant.")
+        elif self.info.root == "lheo" and self.info.formations == 0:
+            self._structure_error_at(None, "Le document ne contient aucune formation.")
+
+    def _structure_error_at(self, line, message: str) -> None:
+        self.info.error_count += 1
+        self.info.errors.append(SchemaError(line, "", message))
+
+
+def _records(formation) -> list[tuple[int, int, str]]:
+    """(first line, last line, label) of the formation, its actions and sessions."""
+    records = []
+    for element in formation.iter(q("formation"), q("action"), q("session")):
+        last = max((node.sourceline or 0) for node in element.iter())
+        records.append((element.sourceline or 0, last, _label(element)))
+    return records
+
+
+def _label(element) -> str:
+    numero = element.get("numero")
+    label = local(element.tag)
+    if label == "formation":
+        title = element.findtext(q("intitule-formation")) or ""
+        return f"{label} {numero or ''} « {' '.join(title.split())[:60]} »".replace("  ", " ").strip()
+    return f"{label} {numero}" if numero else label
+
+
+def _record_of(tree, path: str | None) -> str:
+    """Label of the formation, action or session holding the node at ``path`` (libxml2's XPath)."""
+    if not path:
+        return ""
+    try:
+        nodes = tree.xpath(path)
+    except etree.XPathError:
+        return ""
+    node = nodes[0] if nodes and isinstance(nodes[0], etree._Element) else None
+    while node is not None:
+        if local(node.tag) in ("formation", "action", "session"):
+            return _label(node)
+        node = node.getparent()
+    return ""
+
+
+def record_at(records: list[tuple[int, int, str]], line: int | None) -> str:
+    """Label of the innermost record whose lines contain ``line``."""
+    found = ""
+    for first, last, label in records:
+        if line is not None and first <= line <= last:
+            found = label
+    return found
+
+
+def validate_formation(formation) -> list[SchemaError]:
+    """Schema errors of one formation (validated inside a minimal 2.3 document)."""
+    root = etree.Element(q("lheo"), nsmap={None: NS23})
+    offres = etree.SubElement(root, q("offres"))
+    offres.append(formation)
+    validator = schema()
+    try:
+        if validator.validate(root):
+            return []
+        records = _records(formation)
+        tree = root.getroottree()
+        errors = []
+        for entry in validator.error_log:
+            record = _record_of(tree, entry.path) or record_at(records, entry.line)
+            errors.append(SchemaError(entry.line, record, _short(entry.message)))
+        return errors
+    finally:
+        offres.remove(formation)
+
+
+def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInfo:
+    """Read the whole file once: root, version, counts and every schema error (streamed)."""
+    stream = LheoStream(path, max_bytes)
+    for formation in stream.formations():
+        errors = validate_formation(formation)
+        stream.info.error_count += len(errors)
+        room = MAX_ERRORS - len(stream.info.errors)
+        stream.info.errors.extend(errors[: max(room, 0)])
+    return stream.info
+
+
+# --- inverse mapping -----------------------------------------------------------------------------
+
+
+def text(element, path: str | None = None) -> str | None:
+    """Stripped text of ``element`` (or of its first descendant at ``path``); "" → None."""
+    if element is None:
+        return None
+    if path is not None:
+        element = element.find(qpath(path))
+        if element is None:
+            return None
+    value = (element.text or "").strip()
+    return value or None
+
+
+def texts(element, path: str) -> list[str]:
+    return [value for node in element.findall(qpath(path)) if (value := text(node))]
+
+
+def content(element, path: str) -> str | None:
+    """A free text; the placeholders real flows use for "nothing" ("-", "aucune") → None."""
+    value = text(element, path)
+    if value is None or value.strip(" .-_") == "":
+        return None
+    return value
+
+
+def extras(element, group: str) -> list:
+    return [node for node in element.findall(q("extras")) if node.get("info") == group]
+
+
+def extra_values(node) -> dict[str, str]:
+    """``{key: text}`` of the direct ``extra`` children of an ``extras`` node (first wins)."""
+    values: dict[str, str] = {}
+    if node is None:
+        return values
+    for child in node.findall(q("extra")):
+        key = child.get("info")
+        if key and key not in values:
+            values[key] = child.text or ""
+    return values
+
+
+def sofi_extras(element, group: str) -> dict[str, str] | None:
+    nodes = extras(element, group)
+    return extra_values(nodes[0]) if nodes else None
+
+
+def carif_flags(element) -> dict[str, bool]:
+    """Carif-Oref extras: formation initiale, contrats (``type-action``, ``type-formation``, ``dispositif``)."""
+    flags = {}
+    for group in ("type-action", "type-formation", "dispositif"):
+        for node in extras(element, group):
+            for key, value in extra_values(node).items():
+                flags[key] = value.strip() == "1"
+    return flags
+
+
+def read_adresse(node) -> dict | None:
+    """An ADRESSE block, or None when absent or a placeholder (``-`` / ``00000``)."""
+    if node is None:
+        return None
+    lignes = [line for line in texts(node, "ligne") if line.strip(" -")]
+    codepostal = text(node, "codepostal")
+    ville = text(node, "ville")
+    insee = text(node, "code-INSEE-commune")
+    if not codepostal or codepostal.strip("0") == "" or not ville or ville.strip(" -") == "":
+        return None
+    geoloc = node.find(q("geolocalisation"))
+    return {
+        "denomination": text(node, "denomination"),
+        "lignes": [" ".join(line.split()) for line in lignes],
+        "codepostal": codepostal,
+        "ville": " ".join(ville.split()),
+        "departement": text(node, "departement"),
+        "insee": insee if insee and insee.strip("0") else None,
+        "region": text(node, "region"),
+        "latitude": _float(text(geoloc, "latitude")) if geoloc is not None else None,
+        "longitude": _float(text(geoloc, "longitude")) if geoloc is not None else None,
+    }
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value.strip()) if value else None
+    except ValueError:
+        return None
+
+
+def read_coordonnees(node) -> dict:
+    if node is None:
+        return {}
+    web = node.find(q("web"))
+    return {
+        "civilite": text(node, "civilite"),
+        "nom": content(node, "nom"),
+        "prenom": content(node, "prenom"),
+        "adresse": read_adresse(node.find(q("adresse"))),
+        "telephone": text(node, "telfixe/numtel"),
+        "portable": text(node, "portable/numtel"),
+        "fax": text(node, "fax/numtel"),
+        "email": text(node, "courriel"),
+        "web": text(web, "urlweb") if web is not None else None,
+    }
+
+
+def read_contact(node) -> dict:
+    contact = read_coordonnees(node.find(q("coordonnees")))
+    contact["type_contact"] = text(node, "type-contact")
+    sofi = sofi_extras(node, m.X_CONTACT)
+    if sofi is not None:
+        contact["roles"] = (sofi.get("roles") or "").split()
+        contact["fonction"] = sofi.get("fonction") or None
+        contact["nom"] = sofi.get("nom") or contact["nom"]
+        contact["prenom"] = sofi.get("prenom") or contact["prenom"]
+    else:
+        contact["roles"] = []
+        contact["fonction"] = None
+    return contact
+
+
+def read_organisme(node) -> dict:
+    coordonnees = read_coordonnees(node.find(qpath("coordonnees-organisme/coordonnees")))
+    return {
+        "numero": node.get("numero"),
+        "siret": "".join((text(node, "SIRET-organisme-formation/SIRET") or "").split()),
+        "nda": text(node, "numero-activite"),
+        "nom": content(node, "nom-organisme"),
+        "raison_sociale": content(node, "raison-sociale"),
+        "coordonnees": coordonnees,
+        "contacts": [read_contact(c) for c in node.findall(q("contact-organisme"))],
+    }
+
+
+def _blocs(node) -> dict:
+    reference = node.find(q("reference-certification"))
+    return {
+        "validation": text(node, "validation-blocs"),
+        "rncp": text(reference, "reference-code-RNCP") if reference is not None else None,
+        "rs": text(reference, "reference-code-RS") if reference is not None else None,
+        "codes": [code for b in node.findall(q("bloc-competences")) if (code := text(b, "code-bloc"))],
+    }
+
+
+def _cycle(node) -> dict:
+    rythme = node.find(qpath("alternance/rythme-alternance"))
+    return {
+        "type": text(node, "type-cycle"),
+        "annee": _int(text(node, "annee-cycle")),
+        "effectif_minimal": _int(text(node, "effectif-minimal")),
+        "capacite_simultanee": _int(text(node, "capacite-simultanee")),
+        "unite": text(rythme, "unite-rythme-alternance") if rythme is not None else None,
+        "unites_entreprise": _int(text(rythme, "unites-entreprise")) if rythme is not None else None,
+        "unites_centre": _int(text(rythme, "unites-centre")) if rythme is not None else None,
+    }
+
+
+def read_session(node, index: int) -> dict:
+    periode = node.find(q("periode"))
+    inscription = node.find(qpath("periode-inscription/periode"))
+    session = {
+        "numero": node.get("numero"),
+        "index": index,
+        "debut": text(periode, "debut"),
+        "fin": text(periode, "fin"),
+        "date_debut": m.parse_lheo_date(text(periode, "debut")),
+        "date_fin": m.parse_lheo_date(text(periode, "fin"), end=True),
+        "adresse": read_adresse(node.find(qpath("adresse-inscription/adresse"))),
+        "periode_inscription": (
+            {
+                "debut": m.parse_lheo_date(text(inscription, "debut")),
+                "fin": m.parse_lheo_date(text(inscription, "fin"), end=True),
+                "debut_brut": text(inscription, "debut"),
+            }
+            if inscription is not None
+            else None
+        ),
+        "etat_recrutement": text(node, "etat-recrutement"),
+        "recrutements": [
+            {
+                "modalite": text(r, "modalite-recrutement"),
+                "date": m.parse_lheo_date(text(r, "periode/debut")),
+                "heure_debut": m.parse_hour(text(r, "heure-debut")),
+                "heure_fin": m.parse_hour(text(r, "heure-fin")),
+                "commentaire": text(r, "commentaire"),
+                "adresse": read_adresse(r.find(q("adresse"))),
+            }
+            for r in node.findall(q("recrutement"))
+        ],
+        "contacts": [read_contact(c) for c in node.findall(q("contact-session"))],
+        "blocs": [_blocs(b) for b in node.findall(q("blocs-competences"))],
+        "cycles": [_cycle(c) for c in node.findall(q("cycle"))],
+        "sofi": None,
+    }
+    sofi_nodes = extras(node, m.X_SESSION)
+    if sofi_nodes:
+        sofi_node = sofi_nodes[0]
+        values = extra_values(sofi_node)
+        session["sofi"] = {
+            **values,
+            "places_restantes": {
+                child.get("numero"): _int(child.text)
+                for child in sofi_node.findall(q("extra"))
+                if child.get("info") == "places-restantes"
+            },
+            "informations_collectives": [extra_values(n) for n in extras(sofi_node, m.X_INFO_COLL)],
+            "periodes_inscription": [extra_values(n) for n in extras(sofi_node, m.X_PERIODE_INSCRIPTION)],
+        }
+    return session
+
+
+def read_action(node, index: int) -> dict:
+    lieu_node = node.find(q("lieu-de-formation"))
+    lieu = None
+    if lieu_node is not None:
+        coordonnees = read_coordonnees(lieu_node.find(q("coordonnees")))
+        site_extras = sofi_extras(lieu_node, m.X_SITE) or {}
+        lieu = {
+            "nom": site_extras.get("nom") or coordonnees.get("nom"),
+            "adresse": coordonnees.get("adresse"),
+            "siret": "".join((text(lieu_node, "SIRET-lieu-formation/SIRET") or "").split()) or None,
+            "uai": text(lieu_node, "code-UAI-lieu-formation/code-UAI"),
+            "accessible_pmr": site_extras.get("accessible-pmr") == "1" if site_extras else None,
+            "accessibilite": site_extras.get("accessibilite") or None,
+            "sofi": bool(site_extras),
+        }
+    formateur = node.find(q("organisme-formateur"))
+    equipement = node.find(q("equipement"))
+    action = {
+        "numero": node.get("numero"),
+        "index": index,
+        "rythme": content(node, "rythme-formation"),
+        "publics": texts(node, "code-public-vise"),
+        "conditions": content(node, "conditions-specifiques"),
+        "prise_en_charge": text(node, "prise-en-charge-frais-possible") == "1",
+        "modalite_enseignement": text(node, "modalites-enseignement"),
+        "entrees_sorties": text(node, "modalites-entrees-sorties"),
+        "lieu": lieu,
+        "lieux": len(node.findall(q("lieu-de-formation"))),
+        "url": text(node, "url-action/urlweb"),
+        "sessions": [read_session(s, i) for i, s in enumerate(node.findall(q("session")))],
+        "dates_information": [d for value in texts(node, "date-information/date") if (d := m.parse_lheo_date(value))],
+        "adresse_information": read_adresse(node.find(qpath("adresse-information/adresse"))),
+        "acces_handicapes": content(node, "acces-handicapes"),
+        "modalites_codes": texts(node, "code-modalite-pedagogique"),
+        "equipement": (
+            {
+                "type": text(equipement, "type-equipement"),
+                "cout": _int(text(equipement, "cout-indicatif-equipement")),
+                "commentaire": text(equipement, "commentaire"),
+            }
+            if equipement is not None
+            else None
+        ),
+        "prix_total": text(node, "prix-total-TTC"),
+        "heures_centre": _int(text(node, "nombre-heures-centre")),
+        "heures_entreprise": _int(text(node, "nombre-heures-entreprise")),
+        "heures_total": _int(text(node, "nombre-heures-total")),
+        "formateur": (
+            {
+                "siret": "".join((text(formateur, "SIRET-formateur/SIRET") or "").split()),
+                "raison_sociale": content(formateur, "raison-sociale-formateur"),
+                "contacts": [read_contact(c) for c in formateur.findall(q("contact-formateur"))],
+            }
+            if formateur is not None
+            else None
+        ),
+        "financeurs": [
+            {
+                "code": text(f, "code-financeur"),
+                "nb_places": _int(text(f, "nb-places-financees")),
+                "programme": next(
+                    (
+                        v
+                        for n in extras(f, "specificites")
+                        for k, v in extra_values(n).items()
+                        if k == "programme-financeur"
+                    ),
+                    None,
+                ),
+            }
+            for f in node.findall(q("organisme-financeur"))
+        ],
+        "flags": carif_flags(node),
+        "sofi": sofi_extras(node, m.X_ACTION),
+        "dispositifs": None,
+    }
+    dispositif_nodes = extras(node, m.X_DISPOSITIF)
+    if dispositif_nodes:
+        action["dispositifs"] = [{"code": n.get("numero"), **extra_values(n)} for n in dispositif_nodes]
+    return action
+
+
+def read_formation(node) -> dict:
+    """One ``<formation>`` (2.3 namespace) as plain data; see the module docstring."""
+    domaine = node.find(q("domaine-formation"))
+    formacodes = []
+    principal = None
+    if domaine is not None:
+        for code_node in domaine.findall(q("code-FORMACODE")):
+            code = text(code_node)
+            if code and code not in [c for c, _ref in formacodes]:
+                formacodes.append((code, code_node.get("ref")))
+                if (code_node.get("tag") or "").strip().lower() == "principal" and principal is None:
+                    principal = code
+    certification = node.find(q("certification"))
+    organisme = node.find(q("organisme-formation-responsable"))
+    return {
+        "numero": node.get("numero"),
+        "line": node.sourceline,
+        "intitule": text(node, "intitule-formation"),
+        "objectifs": content(node, "objectif-formation"),
+        "resultats": content(node, "resultats-attendus"),
+        "programme": content(node, "contenu-formation"),
+        "certifiante": text(node, "certifiante") == "1",
+        "rncp": text(certification, "code-RNCP") if certification is not None else None,
+        "rs": text(certification, "code-RS") if certification is not None else None,
+        "certifinfo": text(certification, "code-CERTIFINFO") if certification is not None else None,
+        "objectif_general": text(node, "objectif-general-formation"),
+        "niveau_entree": text(node, "code-niveau-entree"),
+        "niveau_sortie": text(node, "code-niveau-sortie"),
+        "parcours": text(node, "parcours-de-formation"),
+        "formacodes": formacodes,
+        "principal": principal,
+        "nsf": texts(domaine, "code-NSF") if domaine is not None else [],
+        "romes": texts(domaine, "code-ROME") if domaine is not None else [],
+        "contacts": [read_contact(c) for c in node.findall(q("contact-formation"))],
+        "organisme": read_organisme(organisme) if organisme is not None else None,
+        "actions": [read_action(a, i) for i, a in enumerate(node.findall(q("action")))],
+        "flags": carif_flags(node),
+        "sofi": sofi_extras(node, m.X_FORMATION),
+    }

@@ -1,0 +1,506 @@
+"""The public search over published sessions: filters, facets, sorts and cursors.
+
+Only the published versions are read (``PublishedSession``, ``PublishedAction`` and their
+search tables) plus reference lists; the live offer tables never are. A result is a
+published session that has not ended yet. Facet counts are "disjunctive": the counts of
+one filter are computed with every other filter applied, so that they tell what ticking
+a value would give.
+"""
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from models import (
+    Commune,
+    Dispositif,
+    Formacode,
+    Public,
+    PublishedAction,
+    PublishedFormacode,
+    PublishedSession,
+    db,
+    published_session_dispositif,
+    published_session_public,
+)
+from models.codelists import codelist
+from models.public_search import FTS_CONFIG
+from sofi.search_public.geo import bounding_box, commune_position, distance_m
+from sofi.search_public.params import ParamError, SearchParams
+from sofi.text import search_key
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+TOP_COMMUNES = 30
+CPF_LABEL_KEY = "compte personnel de formation"
+# Words too common to search on with LIKE (PostgreSQL drops them itself).
+STOP_WORDS = {
+    "a", "au", "aux", "avec", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ou", "par", "pour",
+    "sur", "un", "une",
+}  # fmt: skip
+OPEN_RECRUITMENT = "1"
+PERMANENT_ENTRIES = "1"
+
+
+class SearchError(Exception):
+    def __init__(self, errors: list[ParamError]):
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    sort: str
+    total: int
+    items: list[dict]
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+    origin: tuple[float, float] | None = None
+    warnings: list[ParamError] = field(default_factory=list)
+
+
+def niveau_label(code: str | None) -> str:
+    """Short label of a ``dict-niveaux`` code: "Niveau 4" rather than the whole European definition."""
+    text = codelist("dict-niveaux").get(code or "", code or "")
+    return text.split(".", 1)[0] if text.startswith("Niveau ") else text
+
+
+def keywords(query: str) -> list[str]:
+    """Accent-free lower-case words of ``query`` worth searching on."""
+    return [w for w in re.findall(r"[a-z0-9]+", search_key(query)) if w not in STOP_WORDS and len(w) > 1]
+
+
+def _is_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _tsquery(words: list[str]):
+    """French stemmed query, each word also matching as a prefix ("infirm" finds "infirmier")."""
+    return sa.func.to_tsquery(sa.literal_column(f"'{FTS_CONFIG}'"), " & ".join(f"{w}:*" for w in words))
+
+
+def _tsvector():
+    # Written exactly as the expression of the GIN index ix_published_action_fts, so that it is used.
+    return sa.func.to_tsvector(sa.literal_column(f"'{FTS_CONFIG}'"), PublishedAction.search_text)
+
+
+def _keyword_clause(words: list[str]):
+    if _is_postgresql():
+        return _tsvector().op("@@")(_tsquery(words))
+    return sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
+
+
+def _light_stem(word: str) -> str:
+    """SQLite has no stemmer: a plural ending is dropped so that "formations" finds "formation"."""
+    return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
+
+
+def _score(words: list[str]):
+    """Relevance as an integer (a keyset sort key): text rank, words of the title first."""
+    if _is_postgresql():
+        return sa.cast(sa.func.ts_rank(_tsvector(), _tsquery(words)) * 1_000_000, sa.Integer)
+    title_length = sa.func.length(PublishedAction.intitule)
+    return sum(
+        (
+            sa.case((sa.func.instr(PublishedAction.search_text, _light_stem(w)).between(1, title_length), 10), else_=1)
+            for w in words
+        ),
+        sa.literal(0),
+    )
+
+
+def formacode_descendants(code: str) -> list[str]:
+    """``code`` and every Formacode under it in the tree (``parent_code``)."""
+    tree = sa.select(Formacode.code).where(Formacode.code == code).cte("tree", recursive=True)
+    tree = tree.union_all(sa.select(Formacode.code).where(Formacode.parent_code == tree.c.code))
+    return list(db.session.scalars(sa.select(tree.c.code))) or [code]
+
+
+def _domain_clause(code: str):
+    """Sessions of actions with a Formacode in the domain ``code`` (a field root ``xxx54`` covers its field)."""
+    formacode = db.session.get(Formacode, code)
+    if formacode is not None and formacode.parent_code is None and code.endswith("54"):
+        matching = sa.select(PublishedFormacode.action_id).where(PublishedFormacode.formacode_code.like(f"{code[:3]}%"))
+    else:
+        matching = sa.select(PublishedFormacode.action_id).where(
+            PublishedFormacode.formacode_code.in_(formacode_descendants(code))
+        )
+    return PublishedSession.action_id.in_(matching)
+
+
+def cpf_dispositif_codes() -> list[int]:
+    """The dispositifs that make a session CPF-eligible (the base Dispositif's CPF entry)."""
+    return [d.code for d in db.session.scalars(sa.select(Dispositif)) if CPF_LABEL_KEY in search_key(d.label)]
+
+
+def _sessions_with_dispositifs(codes):
+    return PublishedSession.session_id.in_(
+        sa.select(published_session_dispositif.c.session_id).where(
+            published_session_dispositif.c.dispositif_code.in_(codes)
+        )
+    )
+
+
+def _sessions_with_financeurs(codes):
+    schemes = sa.select(Dispositif.code).where(Dispositif.financeur_code.in_(codes))
+    return _sessions_with_dispositifs(schemes)
+
+
+@dataclass
+class _Plan:
+    """The filters of a search, by facet dimension (a facet ignores its own filter)."""
+
+    clauses: dict[str, list] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)
+    origin: tuple[float, float] | None = None
+    warnings: list[ParamError] = field(default_factory=list)
+
+    def where(self, *, without: str | None = None) -> list:
+        return [clause for name, clauses in self.clauses.items() if name != without for clause in clauses]
+
+
+def _plan(params: SearchParams, today: date) -> _Plan:
+    plan = _Plan()
+    add = lambda name, clause: plan.clauses.setdefault(name, []).append(clause)  # noqa: E731
+    add("_base", PublishedSession.date_fin >= today)
+    plan.words = keywords(params.q)
+    if plan.words:
+        add("q", _keyword_clause(plan.words))
+    if params.domaine:
+        add("domaine", _domain_clause(params.domaine))
+    if params.commune:
+        if params.rayon or params.tri == "distance":
+            plan.origin = commune_position(params.commune)
+            if plan.origin is None:
+                plan.warnings.append(
+                    ParamError("rayon", "La position de cette commune est inconnue : recherche limitée à la commune.")
+                )
+        if params.rayon and plan.origin is not None:
+            latitude, longitude = plan.origin
+            add("commune", bounding_box(latitude, longitude, params.rayon))
+            add("commune", distance_m(latitude, longitude) <= params.rayon * 1000)
+        else:
+            add("commune", PublishedSession.commune_code == params.commune)
+    if params.departement:
+        add("departement", PublishedSession.departement.in_(params.departement))
+    if params.debut_apres:
+        add("_dates", PublishedSession.date_debut >= params.debut_apres)
+    if params.debut_avant:
+        add("_dates", PublishedSession.date_debut <= params.debut_avant)
+    if params.dispositif:
+        add("dispositif", _sessions_with_dispositifs(params.dispositif))
+    if params.financeur:
+        add("financeur", _sessions_with_financeurs(params.financeur))
+    if params.public:
+        add(
+            "public",
+            PublishedSession.session_id.in_(
+                sa.select(published_session_public.c.session_id).where(
+                    published_session_public.c.public_code.in_(params.public)
+                )
+            ),
+        )
+    if params.certifiante is not None:
+        add("certifiante", PublishedAction.certifiante.is_(params.certifiante))
+    if params.cpf is not None:
+        clause = _sessions_with_dispositifs(cpf_dispositif_codes())
+        add("cpf", clause if params.cpf else sa.not_(clause))
+    if params.niveau:
+        add("niveau", PublishedAction.niveau_sortie.in_(params.niveau))
+    if params.modalite:
+        add("modalite", PublishedSession.modalite_enseignement.in_(params.modalite))
+    if params.entrees_permanentes is not None:
+        clause = PublishedSession.entrees_sorties == PERMANENT_ENTRIES
+        add("entrees_permanentes", clause if params.entrees_permanentes else sa.not_(clause))
+    if params.recrutement_ouvert is not None:
+        clause = PublishedSession.etat_recrutement == OPEN_RECRUITMENT
+        add("recrutement_ouvert", clause if params.recrutement_ouvert else sa.not_(clause))
+    return plan
+
+
+def _base(columns, where):
+    return (
+        sa.select(*columns)
+        .select_from(PublishedSession)
+        .join(PublishedAction, PublishedAction.action_id == PublishedSession.action_id)
+        .where(*where)
+    )
+
+
+# Sorting and cursors ------------------------------------------------------------------------
+def _sort_keys(sort: str, plan: _Plan) -> list[tuple[str, object, bool]]:
+    """(name, expression, descending) of the sort, ending with the session id (a total order)."""
+    keys = []
+    if sort == "pertinence" and plan.words:
+        keys.append(("score", _score(plan.words), True))
+    if sort == "distance" and plan.origin is not None:
+        keys.append(("distance", sa.func.coalesce(distance_m(*plan.origin), 2_000_000_000), False))
+    keys.append(("date_debut", PublishedSession.date_debut, False))
+    keys.append(("id", PublishedSession.session_id, False))
+    return keys
+
+
+def encode_cursor(sort: str, values: list) -> str:
+    raw = json.dumps({"tri": sort, "k": [v.isoformat() if isinstance(v, date) else v for v in values]})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, keys) -> list:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = data["k"]
+        if data["tri"] != sort or len(values) != len(keys):
+            raise ValueError
+        decoded = []
+        for (name, _expression, _descending), value in zip(keys, values, strict=True):
+            if name == "date_debut":
+                decoded.append(date.fromisoformat(value))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                decoded.append(value)
+            else:
+                raise ValueError
+        return decoded
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SearchError(
+            [ParamError("apres", "Ce curseur de pagination n'est pas valide pour cette recherche.")]
+        ) from error
+
+
+def _after(keys, values):
+    """Keyset condition: rows strictly after ``values`` in the order of ``keys``."""
+    conditions = []
+    for position, ((_name, expression, descending), value) in enumerate(zip(keys, values, strict=True)):
+        equal = [keys[i][1] == values[i] for i in range(position)]
+        beyond = expression < value if descending else expression > value
+        conditions.append(sa.and_(*equal, beyond))
+    return sa.or_(*conditions)
+
+
+# Facets ---------------------------------------------------------------------------------------
+def _count(plan: _Plan, without: str, group, *joins):
+    count = sa.func.count(sa.distinct(PublishedSession.session_id))
+    query = _base([group, count], plan.where(without=without))
+    for join in joins:
+        query = query.join(*join)
+    return dict(db.session.execute(query.group_by(group)).all())
+
+
+def _labelled(counts: dict, labels: dict, selected, order=None) -> list[FacetValue]:
+    selected = {str(s) for s in selected}
+    values = [
+        FacetValue(str(value), labels.get(str(value), labels.get(value, str(value))), count, str(value) in selected)
+        for value, count in counts.items()
+        if value is not None
+    ]
+    for value in selected - {v.value for v in values}:  # a chosen value always stays visible
+        values.append(FacetValue(value, labels.get(value, value), 0, True))
+    if order is not None:
+        return sorted(values, key=lambda v: order.index(v.value) if v.value in order else len(order))
+    return sorted(values, key=lambda v: (-v.count, v.label))
+
+
+def _boolean(plan: _Plan, name: str, clause, chosen: bool | None) -> list[FacetValue]:
+    count = sa.func.count(sa.distinct(PublishedSession.session_id))
+    yes = db.session.scalar(_base([count], [*plan.where(without=name), clause]))
+    total = db.session.scalar(_base([count], plan.where(without=name)))
+    return [
+        FacetValue("oui", "Oui", yes, chosen is True),
+        FacetValue("non", "Non", total - yes, chosen is False),
+    ]
+
+
+def facets(params: SearchParams, plan: _Plan) -> dict[str, list[FacetValue]]:
+    result: dict[str, list[FacetValue]] = {}
+    field_code = sa.func.substr(PublishedFormacode.formacode_code, 1, 3)
+    domains = _count(
+        plan, "domaine", field_code, (PublishedFormacode, PublishedFormacode.action_id == PublishedSession.action_id)
+    )
+    roots = {
+        f.code[:3]: f.label
+        for f in db.session.scalars(sa.select(Formacode).where(Formacode.code.in_([f"{c}54" for c in domains if c])))
+    }
+    result["domaine"] = sorted(
+        (
+            FacetValue(f"{code}54", (roots.get(code) or code).capitalize(), count, params.domaine == f"{code}54")
+            for code, count in domains.items()
+            if code
+        ),
+        key=lambda v: (-v.count, v.label),
+    )
+    departements = _count(plan, "departement", PublishedSession.departement)
+    result["departement"] = _labelled(departements, {}, params.departement, order=sorted(map(str, departements)))
+    communes = _count(plan, "commune", PublishedSession.commune_code)
+    top = dict(sorted(communes.items(), key=lambda item: -item[1])[:TOP_COMMUNES])
+    names = dict(
+        db.session.execute(sa.select(Commune.code_insee, Commune.nom).where(Commune.code_insee.in_(list(top)))).all()
+    )
+    result["commune"] = _labelled(top, names, [params.commune] if params.commune else [])
+    dispositif_counts = _count(
+        plan,
+        "dispositif",
+        published_session_dispositif.c.dispositif_code,
+        (published_session_dispositif, published_session_dispositif.c.session_id == PublishedSession.session_id),
+    )
+    dispositif_labels = {str(d.code): d.label for d in db.session.scalars(sa.select(Dispositif))}
+    result["dispositif"] = _labelled(dispositif_counts, dispositif_labels, params.dispositif)
+    financeur_counts = _count(
+        plan,
+        "financeur",
+        Dispositif.financeur_code,
+        (published_session_dispositif, published_session_dispositif.c.session_id == PublishedSession.session_id),
+        (Dispositif, Dispositif.code == published_session_dispositif.c.dispositif_code),
+    )
+    result["financeur"] = _labelled(financeur_counts, codelist("dict-financeurs"), params.financeur)
+    public_counts = _count(
+        plan,
+        "public",
+        published_session_public.c.public_code,
+        (published_session_public, published_session_public.c.session_id == PublishedSession.session_id),
+    )
+    public_labels = {
+        p.code: p.label for p in db.session.scalars(sa.select(Public).where(Public.code.in_(list(public_counts))))
+    }
+    result["public"] = _labelled(public_counts, public_labels, params.public)
+    result["certifiante"] = _boolean(plan, "certifiante", PublishedAction.certifiante.is_(True), params.certifiante)
+    result["cpf"] = _boolean(plan, "cpf", _sessions_with_dispositifs(cpf_dispositif_codes()), params.cpf)
+    niveaux = {code: niveau_label(code) for code in codelist("dict-niveaux")}
+    result["niveau"] = _labelled(
+        _count(plan, "niveau", PublishedAction.niveau_sortie), niveaux, params.niveau, order=list(niveaux)
+    )
+    modalites = codelist("dict-modalites-enseignement")
+    result["modalite"] = _labelled(
+        _count(plan, "modalite", PublishedSession.modalite_enseignement), modalites, params.modalite, list(modalites)
+    )
+    result["entrees_permanentes"] = _boolean(
+        plan, "entrees_permanentes", PublishedSession.entrees_sorties == PERMANENT_ENTRIES, params.entrees_permanentes
+    )
+    result["recrutement_ouvert"] = _boolean(
+        plan, "recrutement_ouvert", PublishedSession.etat_recrutement == OPEN_RECRUITMENT, params.recrutement_ouvert
+    )
+    return result
+
+
+# The search -----------------------------------------------------------------------------------
+def search(
+    params: SearchParams,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    today: date | None = None,
+    with_facets: bool = True,
+) -> SearchResult:
+    """Run a search: one page of results (after ``cursor``), the total and the facets."""
+    today = today or date.today()
+    limit = max(1, min(limit, MAX_LIMIT))
+    plan = _plan(params, today)
+    sort = params.effective_sort()
+    if sort == "pertinence" and not plan.words:
+        sort = "date"
+    if sort == "distance" and plan.origin is None:
+        sort = "date"
+        if params.tri == "distance" and not any(w.field == "rayon" for w in plan.warnings):
+            plan.warnings.append(ParamError("tri", "La position de cette commune est inconnue : tri par date."))
+    keys = _sort_keys(sort, plan)
+    where = plan.where()
+    if cursor:
+        where.append(_after(keys, decode_cursor(cursor, sort, keys)))
+    columns = [expression.label(f"k_{name}") for name, expression, _ in keys]
+    query = _base(columns, where).order_by(
+        *(expression.desc() if descending else expression.asc() for _, expression, descending in keys)
+    )
+    rows = db.session.execute(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(sort, list(rows[-1])) if more and rows else None
+    total = db.session.scalar(_base([sa.func.count(sa.distinct(PublishedSession.session_id))], plan.where()))
+    distances = {}
+    if plan.origin is not None and rows:
+        distances = dict(
+            db.session.execute(
+                sa.select(PublishedSession.session_id, distance_m(*plan.origin)).where(
+                    PublishedSession.session_id.in_([row[-1] for row in rows])
+                )
+            ).all()
+        )
+    items = session_items([row[-1] for row in rows], distances)
+    return SearchResult(
+        params=params,
+        sort=sort,
+        total=total,
+        items=items,
+        facets=facets(params, plan) if with_facets else {},
+        next_cursor=next_cursor,
+        origin=plan.origin,
+        warnings=plan.warnings,
+    )
+
+
+def session_items(session_ids: list[int], distances: dict | None = None) -> list[dict]:
+    """The public summary of published sessions, in the order of ``session_ids``, from the snapshots."""
+    if not session_ids:
+        return []
+    distances = distances or {}
+    sessions = {
+        s.session_id: s
+        for s in db.session.scalars(sa.select(PublishedSession).where(PublishedSession.session_id.in_(session_ids)))
+    }
+    actions = {
+        a.action_id: a
+        for a in db.session.scalars(
+            sa.select(PublishedAction).where(PublishedAction.action_id.in_({s.action_id for s in sessions.values()}))
+        )
+    }
+    items = []
+    for session_id in session_ids:
+        published = sessions[session_id]
+        action = actions[published.action_id]
+        data = action.data
+        snapshot = next((s for s in data["sessions"] if s["id"] == session_id), {})
+        organisation = data["action"]["organisation"]
+        site = snapshot.get("site") or data["action"]["site"]
+        distance = distances.get(session_id)
+        items.append(
+            {
+                "session_id": session_id,
+                "fas_code": published.fas_code,
+                "action_id": action.action_id,
+                "formation_id": action.formation_id,
+                "intitule": action.intitule,
+                "organisation": {
+                    "siret": organisation["siret"],
+                    "raison_sociale": organisation["raison_sociale"],
+                    "nom_usuel": organisation.get("nom_usuel"),
+                },
+                "date_debut": published.date_debut.isoformat(),
+                "date_fin": published.date_fin.isoformat(),
+                "commune": (site.get("commune") or {}).get("nom"),
+                "code_postal": site.get("code_postal"),
+                "commune_code": published.commune_code,
+                "departement": published.departement,
+                "latitude": published.latitude,
+                "longitude": published.longitude,
+                "distance_km": round(distance / 1000, 1) if distance is not None else None,
+                "etat_recrutement": published.etat_recrutement,
+                "modalite_enseignement": published.modalite_enseignement,
+                "entrees_sorties": published.entrees_sorties,
+                "places_restantes": published.places_restantes,
+                "certifiante": action.certifiante,
+                "niveau_sortie": action.niveau_sortie,
+                "dispositifs": [{"code": d["code"], "libelle": d["libelle"]} for d in snapshot.get("dispositifs", [])],
+            }
+        )
+    return items

@@ -1,0 +1,1207 @@
+"""Importing LHÉO 2.3 / 2.2 documents: organisations, sites, formations, actions, sessions, dispositifs.
+
+Two passes over the file, both streamed (``exporters.lheo.reader``):
+
+1. the whole file is checked (size, no DOCTYPE, namespace, root, every formation against the
+   official XSD). A ``lheo-index`` (Intercarif search summaries) is reported as not being an
+   offer document; any schema error rejects the file. Nothing has been written yet.
+2. each formation is applied inside a savepoint of one transaction: a record that SOFI cannot
+   take (invalid SIRET, session without known dates…) is skipped with its reason, the others
+   are created or updated. ``--dry-run`` rolls everything back at the end.
+
+Matching, so that a re-import updates instead of duplicating: organisations on their SIRET;
+formations, actions and sessions on ``numero_lheo`` (the ``numero`` of the file, or the SOFI
+identifier carried by a SOFI export) and, for a document written by this very database, on
+their FAS code ids. Sites match on their address, contacts on name and e-mail.
+
+Imported actions are drafts ("en cours de saisie"); a changed published action goes back to
+draft through ``workflow.reopen_imported``. Status changes only happen in ``workflow``.
+
+Reference data (decisions documented in ``docs/lheo-mapping.md``): Formacodes and communes
+absent from our tables are added (from the code and the address of the file) with a warning;
+unknown ROME/NSF codes and publics are skipped with a warning; an unknown certification makes
+the formation non-certifying with a warning; third-party funders become dispositifs
+« LHÉO – <financeur> » (code 9000 + code-financeur, inactive in the forms).
+"""
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from exporters.lheo import mapping as m
+from exporters.lheo.reader import DEFAULT_MAX_BYTES, LheoFileError, LheoStream, inspect, read_formation
+from models import (
+    Action,
+    ActionStatus,
+    Certification,
+    CertifInfo,
+    Commune,
+    CommuneCodePostal,
+    Contact,
+    Dispositif,
+    Formacode,
+    Formation,
+    InformationCollective,
+    ModelValidationError,
+    Nsf,
+    Organisation,
+    PeriodeInscription,
+    Public,
+    Rome,
+    SessionDispositif,
+    SessionFormation,
+    Site,
+    db,
+)
+from models.codelists import codelist
+from models.codelists import label as code_label
+from models.validation import check_nda, check_siret
+from sofi.sanitize import clean_html
+from sofi.services import workflow
+from sofi.services.errors import DomainError, ImportFileError
+from sofi.text import search_key
+
+CREATED, UPDATED, UNCHANGED, SKIPPED = "créé", "mis à jour", "inchangé", "ignoré"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED)
+FEMININE = {"formation", "action", "session"}
+AGREEMENT = {  # (feminine, plural) forms
+    CREATED: ("créée", "créés", "créées"),
+    UPDATED: ("mise à jour", "mis à jour", "mises à jour"),
+    UNCHANGED: ("inchangée", "inchangés", "inchangées"),
+    SKIPPED: ("ignorée", "ignorés", "ignorées"),
+}
+KINDS = ("organisme", "site", "formation", "action", "session")
+PLURALS = {
+    "organisme": "organismes",
+    "site": "sites",
+    "formation": "formations",
+    "action": "actions",
+    "session": "sessions",
+}
+CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
+DECIMAL_FIELDS = ("frais_ht", "taux_tva", "frais_ttc", "frais_additionnels_montant")
+INTEGER_FIELDS = ("nb_places", "nb_places_restantes", "effectif_minimal", "capacite_simultanee", "annee_cycle")
+TEXT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr", "reference_marche", "frais_additionnels_details")
+FLAG_DISPOSITIFS = (("formation-initiale", 15), ("contrat-apprentissage", 6), ("contrat-professionnalisation", 7))
+
+
+class LheoSchemaError(ImportFileError):
+    def __init__(self, message: str, errors: list):
+        super().__init__(message)
+        self.errors = errors
+
+
+def outcome_label(kind: str, outcome: str, count: int = 1) -> str:
+    """French agreement: « 1 formation créée », « 2 organismes mis à jour »."""
+    feminine, masculine_plural, feminine_plural = AGREEMENT[outcome]
+    if kind in FEMININE:
+        return feminine_plural if count > 1 else feminine
+    return masculine_plural if count > 1 else outcome
+
+
+@dataclass
+class Entry:
+    kind: str
+    numero: str
+    label: str
+    outcome: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        name = f"{self.kind.capitalize()} {self.numero}".strip()
+        label = f" « {self.label} »" if self.label else ""
+        detail = f" — {self.detail}" if self.detail else ""
+        return f"{name}{label} : {outcome_label(self.kind, self.outcome)}{detail}"
+
+
+@dataclass
+class ImportReport:
+    path: str
+    version: str = ""
+    dry_run: bool = False
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, numero, label: str, outcome: str, detail: str = "") -> Entry:
+        entry = Entry(kind, str(numero or ""), (label or "")[:80], outcome, detail)
+        self.entries.append(entry)
+        return entry
+
+    def open(self, kind: str, numero, label: str) -> Entry:
+        """An entry whose outcome is set once the record is done (keeps the report in file order)."""
+        return self.add(kind, numero, label, "")
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def count(self, kind: str, outcome: str | None = None) -> int:
+        return sum(
+            1 for e in self.entries if e.kind == kind and e.outcome and (outcome is None or e.outcome == outcome)
+        )
+
+    def lines(self) -> list[str]:
+        return [str(entry) for entry in self.entries if entry.outcome] + [f"Avertissement : {w}" for w in self.warnings]
+
+    def summary(self) -> str:
+        parts = []
+        for kind in KINDS:
+            total = self.count(kind)
+            if total:
+                detail = ", ".join(
+                    f"{n} {outcome_label(kind, outcome, n)}" for outcome in OUTCOMES if (n := self.count(kind, outcome))
+                )
+                parts.append(f"{total} {PLURALS[kind] if total > 1 else kind} ({detail})")
+        head = "Simulation d'import LHÉO (rien n'a été enregistré)" if self.dry_run else "Import LHÉO"
+        body = " ; ".join(parts) if parts else "aucun enregistrement"
+        return f"{head} {self.version} : {body} ; {len(self.warnings)} avertissement(s)."
+
+
+def _max_bytes() -> int:
+    """Size limit of an imported file: setting or environment ``SOFI_LHEO_MAX_BYTES`` (200 MB)."""
+    value = current_app.config.get("SOFI_LHEO_MAX_BYTES") or os.environ.get("SOFI_LHEO_MAX_BYTES")
+    try:
+        return int(value) if value else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def check_file(path: Path, max_bytes: int | None = None):
+    """First pass: refuse what is not a schema-valid LHÉO offer document (nothing written)."""
+    try:
+        info = inspect(path, max_bytes or _max_bytes())
+    except LheoFileError as error:
+        raise ImportFileError(error.message) from error
+    if info.root == "lheo-index":
+        raise ImportFileError(
+            f"Ce fichier est un index LHÉO {info.version} (« lheo-index », {info.resumes} résumé(s) d'offre issus "
+            "d'une recherche Intercarif) : ce n'est pas un document d'offre (formations, actions, sessions "
+            "complètes). Rien n'a été importé."
+        )
+    if info.root != "lheo":
+        raise ImportFileError(f"Document « {info.root} » : seul l'élément racine « lheo » contient une offre.")
+    if info.error_count:
+        shown = "\n".join(f"  - {error}" for error in info.errors[:50])
+        more = f"\n  … et {info.error_count - 50} autre(s)." if info.error_count > 50 else ""
+        raise LheoSchemaError(
+            f"Le fichier n'est pas conforme au schéma LHÉO 2.3 ({info.error_count} erreur(s)) ; rien n'a été "
+            f"importé :\n{shown}{more}",
+            info.errors,
+        )
+    return info
+
+
+def _begin() -> None:
+    """Open the transaction explicitly on SQLite, so that savepoints nest inside it."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+
+
+def import_lheo(
+    path: Path | str,
+    organisation_siret: str | None = None,
+    dry_run: bool = False,
+    max_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import an LHÉO document (see the module docstring); one transaction."""
+    path = Path(path)
+    siret = None
+    if organisation_siret:
+        try:
+            siret = check_siret("siret", organisation_siret)
+        except ModelValidationError as error:
+            raise DomainError(f"SIRET « {organisation_siret} » : {error.message}") from error
+    info = check_file(path, max_bytes)
+    report = ImportReport(str(path), version=info.version, dry_run=dry_run)
+    importer = Importer(report, siret)
+    db.session.rollback()
+    _begin()
+    try:
+        stream = LheoStream(path, max_bytes or _max_bytes())
+        for index, element in enumerate(stream.formations()):
+            importer.formation(read_formation(element))
+            if progress is not None:
+                progress(index + 1)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except LheoFileError as error:
+        db.session.rollback()
+        raise ImportFileError(error.message) from error
+    except DomainError:
+        db.session.rollback()
+        raise
+    except Exception as error:
+        db.session.rollback()
+        raise ImportFileError(
+            f"Import interrompu par une erreur inattendue ({type(error).__name__} : {error}) ; rien n'a été importé."
+        ) from error
+    return report
+
+
+class SkipRecord(Exception):
+    """A record SOFI cannot take; the message (French) is the reason shown in the report."""
+
+
+def _fit(value: str | None, limit: int) -> str | None:
+    return m.fit(value, limit) if value else None
+
+
+def _rich(value: str | None) -> str | None:
+    """Imported rich text: HTML (or escaped HTML) reduced to SOFI's safe subset, ≤ 3000 characters."""
+    if not value:
+        return None
+    cleaned = clean_html(value)
+    if cleaned and len(cleaned) > 3000:
+        cleaned = m.excerpt(m.strip_tags(cleaned), 3000)
+    return cleaned
+
+
+def _code(value: str | None, list_name: str) -> str | None:
+    value = (value or "").strip()
+    return value if value in codelist(list_name) else None
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    cleaned = re.sub(r"[^0-9,.\-]", "", value).replace(",", ".")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _assign(record, values: dict) -> list[str]:
+    """Set the attributes that differ; returns the names of those changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed.append(name)
+    return changed
+
+
+def _dated(session: dict) -> bool:
+    return bool(session["date_debut"] and session["date_fin"] and session["date_fin"] >= session["date_debut"])
+
+
+def _date_problem(session: dict) -> str:
+    if session["date_debut"] is None or session["date_fin"] is None:
+        raw = f"{session.get('debut') or '?'} – {session.get('fin') or '?'}"
+        return f"dates inconnues ({raw}) : SOFI exige un début et une fin"
+    return "la date de fin précède la date de début"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip() == "1"
+
+
+class Importer:
+    def __init__(self, report: ImportReport, only_siret: str | None = None):
+        self.report = report
+        self.only_siret = only_siret
+        self.organisation_outcomes: dict[str, str] = {}
+        self.known_formacodes = set(db.session.scalars(sa.select(Formacode.code)))
+        self.known_romes = set(db.session.scalars(sa.select(Rome.code)))
+        self.known_nsf = set(db.session.scalars(sa.select(Nsf.code)))
+        self.publics = {p.formacode_code or p.code: p.code for p in db.session.scalars(sa.select(Public))}
+        self.public_codes = set(self.publics.values())
+        self._created_codes: list[tuple[set, str]] = []
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
+        """Records created in the current savepoint (queries do not see them: no autoflush)."""
+        self.organisations: dict[str, Organisation] = {}
+        self.communes: set[str] = set()
+        self.dispositifs: dict[int, Dispositif] = {}
+        self.created_sites: set[int] = set()
+        self.updated_sites: set[int] = set()
+
+    # --- formation -------------------------------------------------------------------------------
+
+    def formation(self, data: dict) -> None:
+        numero = data.get("numero") or ""
+        label = m.strip_tags(data.get("intitule") or "")
+        entry = self.report.open("formation", numero, label)
+        savepoint = db.session.begin_nested()
+        self._created_codes = []
+        marks = (len(self.report.entries), len(self.report.warnings), dict(self.organisation_outcomes))
+        try:
+            with db.session.no_autoflush:
+                self._formation(data, entry)
+            db.session.flush()
+            savepoint.commit()
+        except (SkipRecord, DomainError, ModelValidationError, sa.exc.IntegrityError) as error:
+            savepoint.rollback()
+            for known, code in self._created_codes:
+                known.discard(code)
+            self._reset_caches()
+            # what was reported inside the savepoint did not happen, except the reasons of the skips
+            entries, warnings, outcomes = marks
+            kept = [e for e in self.report.entries[entries:] if e.outcome == SKIPPED]
+            del self.report.entries[entries:]
+            self.report.entries.extend(kept)
+            del self.report.warnings[warnings:]
+            self.organisation_outcomes = outcomes
+            message = error.args[0] if isinstance(error, SkipRecord) else getattr(error, "message", None)
+            if isinstance(error, sa.exc.IntegrityError):
+                message = "donnée incohérente ou déjà utilisée (contrainte de la base)"
+            entry.outcome, entry.detail = SKIPPED, message or str(error)
+
+    def _formation(self, data: dict, entry: Entry) -> None:
+        numero, label = entry.numero, entry.label
+        if data.get("organisme") is None:
+            raise SkipRecord("pas d'organisme responsable")
+        responsible = self.organisation(data["organisme"], only_filter=True)
+        if not label:
+            raise SkipRecord("intitulé vide")
+        for contact in data.get("contacts") or []:
+            self.contact(responsible, contact)
+        sofi = data.get("sofi")
+        key = (sofi or {}).get("identifiant") or numero or f"intitule:{search_key(label)[:80]}"
+        formation = self._find_formation(sofi, key, responsible)
+        created = formation is None
+        if created:
+            formation = Formation(organisation=responsible, numero_lheo=key)
+            db.session.add(formation)
+        changes = self._formation_fields(formation, data)
+        # actions: LHÉO actions sharing a key (SOFI identifier or numero) form one SOFI action
+        groups: dict[str, list[dict]] = {}
+        for action in data["actions"]:
+            action_key = (
+                (action.get("sofi") or {}).get("identifiant") or action.get("numero") or f"{key}-{action['index']}"
+            )
+            groups.setdefault(action_key, []).append(action)
+        imported_actions = 0
+        for action_key, actions in groups.items():
+            if self.action(formation, responsible, data, action_key, actions):
+                imported_actions += 1
+        if created and imported_actions == 0:
+            raise SkipRecord("aucune action importable (voir les sessions ignorées)")
+        entry.outcome = CREATED if created else (UPDATED if changes else UNCHANGED)
+        entry.detail = ", ".join(changes) if entry.outcome == UPDATED else ""
+
+    def _find_formation(self, sofi: dict | None, key: str, responsible: Organisation) -> Formation | None:
+        if sofi and (identifiant := _int(sofi.get("identifiant"))) is not None:
+            formation = db.session.get(Formation, identifiant)
+            if formation is not None and formation.organisation.siren == responsible.siren:
+                return formation
+        same_organisme = sa.select(Organisation.id).where(Organisation.siren == responsible.siren)
+        return db.session.scalar(
+            sa.select(Formation)
+            .where(Formation.numero_lheo == key, Formation.organisation_id.in_(same_organisme))
+            .order_by(Formation.id)
+            .limit(1)
+        )
+
+    def _formation_fields(self, formation: Formation, data: dict) -> list[str]:
+        sofi = data.get("sofi") or {}
+        from_action = set((sofi.get("textes-action") or "").split())
+        certification, certifinfo = self._certification(data)
+        certifiante = bool(data["certifiante"] and (certification or certifinfo))
+        objectif_general = _code(data.get("objectif_general"), "dict-AIS") or ("6" if certifiante else "7")
+        blocs_codes = {code for a in data["actions"] for s in a["sessions"] for b in s["blocs"] for code in b["codes"]}
+        validation = next(
+            (b["validation"] for a in data["actions"] for s in a["sessions"] for b in s["blocs"] if b["validation"]),
+            None,
+        )
+        nsf = next((c for c in data.get("nsf") or [] if c in self.known_nsf), None)
+        for code in data.get("nsf") or []:
+            if code not in self.known_nsf:
+                self.report.warn(f"Code NSF {code} inconnu du référentiel : ignoré.")
+        if sofi.get("code-NSF"):
+            nsf = sofi["code-NSF"]
+        romes = []
+        for code in data.get("romes") or []:
+            if code in self.known_romes and code not in romes:
+                romes.append(code)
+            elif code not in self.known_romes:
+                self.report.warn(f"Code ROME {code} inconnu du référentiel : ignoré.")
+        values = {
+            "intitule": m.fit(m.strip_tags(data["intitule"]), 255),
+            "objectif_general": objectif_general,
+            "certifiante": certifiante,
+            "certification": certification if certifiante else None,
+            "certifinfo_code": certifinfo.code if certifiante and certifinfo else None,
+            "niveau_sortie": _code(data.get("niveau_sortie"), "dict-niveaux"),
+            "nsf_code": nsf,
+            "rome_codes": romes[:5],
+            "objectifs": None if "objectifs" in from_action else _rich(data.get("objectifs")),
+            "resultats": None if "resultats" in from_action else _rich(data.get("resultats")),
+            "programme": None if "programme" in from_action else _rich(data.get("programme")),
+            "validation_blocs": sofi.get("validation-blocs") or _code(validation, "dict-type-validation-blocs"),
+        }
+        if sofi:
+            values["type_certification"] = sofi.get("type-certification") or None
+            values["individualisation_blocs"] = _flag(sofi.get("individualisation-blocs"))
+        elif certifiante and formation.type_certification is None:
+            values["type_certification"] = (certifinfo.type_libelle if certifinfo else None) or (
+                certification.type_libelle if certification else None
+            )
+        changes = _assign(formation, values)
+        codes, principal = self._formacodes(data)
+        # the order of the domains other than the principal one is not carried by LHÉO
+        if set(codes) != set(formation.formacode_codes) or principal != formation.formacode_principal:
+            formation.set_formacodes(codes, principal)
+            changes.append("formacodes")
+        blocs = [b for b in (certification.blocs if certification and certifiante else []) if b.code in blocs_codes]
+        if [b.id for b in blocs] != [b.id for b in formation.blocs]:
+            formation.blocs = blocs
+            changes.append("blocs")
+        return changes
+
+    def _certification(self, data: dict) -> tuple[Certification | None, CertifInfo | None]:
+        certification = None
+        for prefix in ("RNCP", "RS"):
+            raw = data.get(prefix.lower())
+            digits = re.sub(r"\D", "", raw or "")
+            if digits and certification is None:
+                certification = db.session.scalar(
+                    sa.select(Certification).where(Certification.numero_fiche == f"{prefix}{digits}")
+                )
+        certifinfo = None
+        digits = re.sub(r"\D", "", data.get("certifinfo") or "")
+        if digits:
+            certifinfo = db.session.get(CertifInfo, int(digits))
+        if certification is None and certifinfo is not None and certifinfo.fiche_numero:
+            certification = db.session.scalar(
+                sa.select(Certification).where(Certification.numero_fiche == certifinfo.fiche_numero)
+            )
+        if data["certifiante"] and certification is None and certifinfo is None:
+            codes = ", ".join(
+                f"{name} {value}"
+                for name, value in (
+                    ("RNCP", data.get("rncp")),
+                    ("RS", data.get("rs")),
+                    ("Certif Info", data.get("certifinfo")),
+                )
+                if value
+            )
+            self.report.warn(
+                f"Formation « {m.strip_tags(data['intitule'] or '')[:80]} » : certification inconnue de SOFI "
+                f"({codes or 'aucun code'}) : importée comme non certifiante, à compléter."
+            )
+        return certification, certifinfo
+
+    def _formacodes(self, data: dict) -> tuple[list[str], str | None]:
+        codes = []
+        for code, ref in data.get("formacodes") or []:
+            if not re.fullmatch(r"\d{5}", code):
+                self.report.warn(f"Formacode « {code} » invalide : ignoré.")
+                continue
+            if code not in self.known_formacodes:
+                version = ref if ref and re.fullmatch(r"V\d+", ref) else m.FORMACODE_REF_IMPORTED
+                label = f"Formacode {code} (importé d'un flux LHÉO, libellé à compléter)"
+                db.session.add(
+                    Formacode(code=code, label=label, kind="DOM", version=version, search_text=search_key(code, label))
+                )
+                self.known_formacodes.add(code)
+                self._created_codes.append((self.known_formacodes, code))
+                self.report.warn(f"Formacode {code} ({version}) absent du référentiel : ajouté, libellé à compléter.")
+            codes.append(code)
+        codes = codes[:5]
+        principal = data.get("principal") if data.get("principal") in codes else None
+        if principal:
+            codes.remove(principal)
+            codes.insert(0, principal)
+        return codes, principal or (codes[0] if codes else None)
+
+    # --- organisations, communes, sites, contacts ------------------------------------------------
+
+    def organisation(self, data: dict, only_filter: bool = False) -> Organisation:
+        try:
+            siret = check_siret("siret", data.get("siret"))
+        except ModelValidationError as error:
+            raise SkipRecord(
+                f"SIRET de l'organisme responsable « {data.get('siret')} » refusé : {error.message}"
+            ) from error
+        if siret is None:
+            raise SkipRecord("SIRET de l'organisme responsable absent")
+        if only_filter and self.only_siret and siret != self.only_siret:
+            raise SkipRecord(f"organisme {siret} : hors du périmètre demandé (--organisation {self.only_siret})")
+        organisation = self._organisation(siret)
+        raison = _fit(m.strip_tags(data.get("raison_sociale") or ""), 255)
+        nom = _fit(m.strip_tags(data.get("nom") or ""), 255)
+        values = {"raison_sociale": raison or nom or f"Organisme {siret}"}
+        if nom and nom != values["raison_sociale"]:
+            values["nom_usuel"] = nom
+        nda = (data.get("nda") or "").strip()
+        if nda and nda not in m.PLACEHOLDER_NDAS:
+            try:
+                values["nda"] = check_nda("nda", nda)
+            except ModelValidationError:
+                self.report.warn(f"Organisme {siret} : numéro de déclaration d'activité « {nda} » invalide, ignoré.")
+        coordonnees = data.get("coordonnees") or {}
+        address = self._address(coordonnees.get("adresse"))
+        if address is not None:
+            values.update(address)
+        if coordonnees.get("telephone"):
+            values["telephone"] = m.fit(coordonnees["telephone"], 30)
+        if coordonnees.get("email") and "@" in coordonnees["email"]:
+            values["email"] = m.fit(coordonnees["email"], 255)
+        if url := m.normalise_url(coordonnees.get("web")):
+            values["site_web"] = url
+        if organisation is None:
+            organisation = Organisation(siret=siret, **values)
+            db.session.add(organisation)
+            self.organisations[siret] = organisation
+            outcome, changes = CREATED, []
+        else:
+            if not raison and not nom:
+                values.pop("raison_sociale")
+            changes = _assign(organisation, values)
+            outcome = UPDATED if changes else UNCHANGED
+        if only_filter:
+            for contact in [*data.get("contacts", [])]:
+                self.contact(organisation, contact)
+        self._report_organisation(siret, values["raison_sociale"], outcome, changes)
+        return organisation
+
+    def _organisation(self, siret: str) -> Organisation | None:
+        if siret in self.organisations:
+            return self.organisations[siret]
+        organisation = db.session.scalar(sa.select(Organisation).where(Organisation.siret == siret))
+        if organisation is not None:
+            self.organisations[siret] = organisation
+        return organisation
+
+    def _report_organisation(self, siret: str, label: str, outcome: str, changes: list[str]) -> None:
+        previous = self.organisation_outcomes.get(siret)
+        if previous is None:
+            self.organisation_outcomes[siret] = outcome
+            self.report.add("organisme", siret, label, outcome, ", ".join(changes) if outcome == UPDATED else "")
+        elif previous == UNCHANGED and outcome == UPDATED:
+            self.organisation_outcomes[siret] = outcome
+            self.report.add("organisme", siret, label, outcome, ", ".join(changes))
+
+    def formateur(self, data: dict | None, responsible: Organisation) -> Organisation:
+        if not data or not data.get("siret") or data["siret"] == responsible.siret:
+            return responsible
+        try:
+            siret = check_siret("siret", data["siret"])
+        except ModelValidationError:
+            self.report.warn(
+                f"SIRET d'organisme formateur « {data['siret']} » invalide : "
+                "l'action est rattachée à l'organisme responsable."
+            )
+            return responsible
+        organisation = self._organisation(siret)
+        if organisation is None:
+            raison = _fit(m.strip_tags(data.get("raison_sociale") or ""), 255) or f"Organisme {siret}"
+            organisation = Organisation(siret=siret, raison_sociale=raison)
+            db.session.add(organisation)
+            self.organisations[siret] = organisation
+            self._report_organisation(siret, raison, CREATED, [])
+        else:
+            self._report_organisation(siret, organisation.raison_sociale, UNCHANGED, [])
+        return organisation
+
+    def commune(self, address: dict) -> str | None:
+        insee = address.get("insee")
+        if insee and re.fullmatch(r"[0-9][0-9AB][0-9]{3}", insee):
+            if insee not in self.communes and db.session.get(Commune, insee) is None:
+                departement = address.get("departement") or (insee[:3] if insee.startswith("97") else insee[:2])
+                region = address.get("region") if address.get("region") and len(address["region"]) <= 3 else None
+                commune = Commune(
+                    code_insee=insee, nom=m.fit(address["ville"], 255), departement=departement[:3], region=region
+                )
+                if re.fullmatch(r"\d{5}", address["codepostal"]):
+                    commune.codes_postaux = [CommuneCodePostal(code_postal=address["codepostal"])]
+                db.session.add(commune)
+                self.communes.add(insee)
+                self.report.warn(
+                    f"Commune {insee} {address['ville']} absente du référentiel : ajoutée depuis l'adresse."
+                )
+            return insee
+        rows = db.session.scalars(
+            sa.select(CommuneCodePostal).where(CommuneCodePostal.code_postal == address["codepostal"])
+        ).all()
+        if len(rows) == 1:
+            return rows[0].code_insee
+        wanted = search_key(address["ville"])
+        for row in rows:
+            if search_key(row.commune.nom) == wanted:
+                return row.code_insee
+        return None
+
+    def _address(self, address: dict | None) -> dict | None:
+        """``adresse1/adresse2/code_postal/commune_code`` of an LHÉO address SOFI can store."""
+        if not address or not re.fullmatch(r"\d{5}", address["codepostal"]):
+            return None
+        commune = self.commune(address)
+        if commune is None:
+            return None
+        lignes = address["lignes"] or [address.get("denomination") or address["ville"]]
+        return {
+            "adresse1": m.fit(lignes[0], 255),
+            "adresse2": m.fit(", ".join(lignes[1:]), 255) if len(lignes) > 1 else None,
+            "code_postal": address["codepostal"],
+            "commune_code": commune,
+        }
+
+    def site(self, organisation: Organisation, lieu: dict | None, fallbacks: list[dict | None]) -> Site:
+        candidates = [(lieu or {}).get("adresse"), *fallbacks]
+        address = None
+        used = None
+        for candidate in candidates:
+            address = self._address(candidate)
+            if address is not None:
+                used = candidate
+                break
+        if address is None:
+            raise SkipRecord("aucune adresse de lieu de formation exploitable (code postal et commune)")
+        lieu = lieu or {}
+        nom = lieu.get("nom") or (used or {}).get("denomination") or address["adresse1"]
+        values = {
+            "nom": m.fit(nom, 255),
+            **address,
+            "latitude": (used or {}).get("latitude") if used is (lieu.get("adresse")) else None,
+            "longitude": (used or {}).get("longitude") if used is (lieu.get("adresse")) else None,
+        }
+        if values["latitude"] is not None and not -90 <= values["latitude"] <= 90:
+            values["latitude"] = values["longitude"] = None
+        if values["longitude"] is not None and not -180 <= values["longitude"] <= 180:
+            values["latitude"] = values["longitude"] = None
+        if lieu.get("siret"):
+            try:
+                values["siret"] = check_siret("siret", lieu["siret"])
+            except ModelValidationError:
+                self.report.warn(f"SIRET de lieu de formation « {lieu['siret']} » invalide : ignoré.")
+        uai = (lieu.get("uai") or "").strip().upper()
+        if uai:
+            if re.fullmatch(r"\d{7}[A-Z]", uai):
+                values["uai"] = uai
+            else:
+                self.report.warn(f"Code UAI « {uai} » invalide : ignoré.")
+        if lieu.get("sofi"):
+            values["accessible_pmr"] = bool(lieu.get("accessible_pmr"))
+            values["accessibilite"] = lieu.get("accessibilite")
+        site = next(
+            (
+                s
+                for s in organisation.sites
+                if s.code_postal == values["code_postal"]
+                and s.commune_code == values["commune_code"]
+                and (s.nom == values["nom"] or search_key(s.adresse1) == search_key(values["adresse1"]))
+            ),
+            None,
+        )
+        if site is None:
+            site = Site(**values)
+            organisation.sites.append(site)
+            self.created_sites.add(id(site))
+            self.report.add("site", "", f"{values['nom']} ({values['code_postal']})", CREATED)
+        elif id(site) not in self.created_sites and site.id not in self.updated_sites:
+            changes = _assign(site, {k: v for k, v in values.items() if v is not None or k == "accessibilite"})
+            self.updated_sites.add(site.id)
+            outcome = UPDATED if changes else UNCHANGED
+            self.report.add("site", "", f"{site.nom} ({site.code_postal})", outcome, ", ".join(changes))
+        return site
+
+    def contact(self, organisation: Organisation, data: dict) -> Contact | None:
+        nom = m.fit(m.strip_tags(data.get("nom") or ""), 100)
+        if not nom:
+            return None
+        prenom = m.fit(m.strip_tags(data.get("prenom") or ""), 100)
+        email = data.get("email") if data.get("email") and "@" in data["email"] and len(data["email"]) <= 255 else None
+        for contact in organisation.contacts:
+            if (
+                search_key(contact.nom) == search_key(nom)
+                and search_key(contact.prenom) == search_key(prenom)
+                and (contact.email or None) == email
+            ):
+                break
+        else:
+            contact = Contact(
+                nom=nom,
+                prenom=prenom,
+                email=email,
+                civilite=CIVILITES.get((data.get("civilite") or "").strip().lower()),
+                type_contact=_code(data.get("type_contact"), "dict-type-contact"),
+                telephone_fixe=m.fit(data.get("telephone"), 30),
+                telephone_portable=m.fit(data.get("portable"), 30),
+                fax=m.fit(data.get("fax"), 30),
+                fonction=m.fit(data.get("fonction"), 255),
+            )
+            organisation.contacts.append(contact)
+        roles = set(data.get("roles") or [])
+        if data.get("type_contact") == "1" and not data.get("roles"):
+            roles.add("referent-pmr")
+        for attribute, role in m.CONTACT_ROLES:
+            if role in roles and not getattr(contact, attribute):
+                setattr(contact, attribute, True)
+        return contact
+
+    # --- action ----------------------------------------------------------------------------------
+
+    def action(
+        self,
+        formation: Formation,
+        responsible: Organisation,
+        fdata: dict,
+        key: str,
+        actions: list[dict],
+    ) -> bool:
+        first = actions[0]
+        numero = first.get("numero") or key
+        label = m.strip_tags(fdata.get("intitule") or "")
+        entry = self.report.open("action", numero, label)
+        sofi = first.get("sofi") or {}
+        dispensateur = self.formateur(first.get("formateur"), responsible)
+        action = None
+        if formation.id is not None:
+            identifiant = _int(sofi.get("identifiant"))
+            if identifiant is not None:
+                candidate = db.session.get(Action, identifiant)
+                if candidate is not None and candidate.formation_id == formation.id:
+                    action = candidate
+            if action is None:
+                action = db.session.scalar(
+                    sa.select(Action).where(Action.formation_id == formation.id, Action.numero_lheo == key).limit(1)
+                )
+        if action is not None and action.status is ActionStatus.ARCHIVEE:
+            entry.outcome, entry.detail = SKIPPED, "action archivée dans SOFI : elle n'est plus modifiable"
+            return False
+        created = action is None
+        # sessions first: an action needs a site, which comes from its first importable session
+        sessions = []
+        for lheo_action in actions:
+            for session in lheo_action["sessions"]:
+                sessions.append((lheo_action, session))
+        sites = {}
+        for lheo_action, _session in sessions:
+            if id(lheo_action) not in sites:
+                try:
+                    sites[id(lheo_action)] = self.site(
+                        dispensateur,
+                        lheo_action.get("lieu"),
+                        [s.get("adresse") for s in lheo_action["sessions"]]
+                        + [(fdata["organisme"].get("coordonnees") or {}).get("adresse")],
+                    )
+                except SkipRecord as error:
+                    sites[id(lheo_action)] = error
+        usable = [pair for pair in sessions if isinstance(sites[id(pair[0])], Site) and _dated(pair[1])]
+        if created and not usable:
+            for lheo_action, session in sessions:
+                site = sites[id(lheo_action)]
+                reason = str(site) if not isinstance(site, Site) else _date_problem(session)
+                self.report.add("session", session.get("numero"), label, SKIPPED, reason)
+            entry.outcome, entry.detail = SKIPPED, "aucune session importable"
+            return False
+        if created:
+            first_site = sites[id(usable[0][0])]
+            action = Action(formation=formation, organisation=dispensateur, site=first_site, numero_lheo=key)
+            db.session.add(action)
+        changes = self._action_fields(action, dispensateur, fdata, first, sites)
+        imported = 0
+        for lheo_action, session in sessions:
+            site = sites[id(lheo_action)]
+            if not isinstance(site, Site):
+                self.report.add("session", session.get("numero"), label, SKIPPED, str(site))
+                continue
+            outcome = self.session(action, responsible, fdata, lheo_action, session, site, key)
+            if outcome in (CREATED, UPDATED):
+                changes.append("sessions")
+            if outcome != SKIPPED:
+                imported += 1
+        if created and imported == 0:  # pragma: no cover - excluded by ``usable`` above
+            raise SkipRecord("aucune session importable")
+        if not created and changes:
+            workflow.reopen_imported(action)
+        entry.outcome = CREATED if created else (UPDATED if changes else UNCHANGED)
+        entry.detail = ", ".join(dict.fromkeys(changes)) if entry.outcome == UPDATED else ""
+        return True
+
+    def _action_fields(
+        self, action: Action, dispensateur: Organisation, fdata: dict, first: dict, sites: dict
+    ) -> list[str]:
+        sofi = first.get("sofi")
+        site = next((s for s in sites.values() if isinstance(s, Site)), action.site)
+        values: dict = {"organisation": dispensateur}
+        if sofi is not None:
+            if sofi.get("site-action"):
+                site = next((s for s in dispensateur.sites if s.nom == sofi["site-action"]), site)
+            values.update(
+                complement_intitule=m.fit(sofi.get("complement-intitule"), 255)
+                if sofi.get("complement-intitule")
+                else None,
+                complement_programme=sofi.get("complement-programme") or None,
+                objectifs=sofi.get("objectifs") or None,
+                resultats_attendus=sofi.get("resultats-attendus") or None,
+                plus_formation=sofi.get("plus-formation") or None,
+                url_video=sofi.get("url-video") or None,
+                url_pdf=sofi.get("url-pdf") or None,
+                equipement_cout=_decimal(sofi.get("equipement-cout")),
+                equipement_commentaire=sofi.get("equipement-commentaire") or None,
+                niveau_entree=_code(sofi.get("niveau-entree"), "dict-niveaux") or "1",
+                prerequis=[c for c in (sofi.get("prerequis") or "").split() if c in codelist("sofi-prerequis")],
+                commentaire_prerequis=sofi.get("commentaire-prerequis") or None,
+            )
+        else:
+            equipement = first.get("equipement") or {}
+            values.update(
+                niveau_entree=_code(fdata.get("niveau_entree"), "dict-niveaux") or "0",
+                commentaire_prerequis=_rich(first.get("conditions")),
+                equipement_cout=Decimal(equipement["cout"]) if equipement.get("cout") is not None else None,
+                equipement_commentaire=equipement.get("commentaire"),
+            )
+        values["site"] = site
+        values["url_action"] = m.normalise_url(first.get("url"))
+        equipement = first.get("equipement") or {}
+        values["equipement_type"] = _code(equipement.get("type"), "dict-type-equipement")
+        return _assign(action, values)
+
+    # --- session ---------------------------------------------------------------------------------
+
+    def session(
+        self,
+        action: Action,
+        responsible: Organisation,
+        fdata: dict,
+        lheo_action: dict,
+        data: dict,
+        site: Site,
+        action_key: str,
+    ) -> str:
+        label = m.strip_tags(fdata.get("intitule") or "")
+        key = data.get("numero") or f"{action_key}-{data['index']}"
+        entry = self.report.open("session", key, label)
+        sofi = data.get("sofi")
+        if not _dated(data):
+            entry.outcome, entry.detail = SKIPPED, _date_problem(data)
+            return SKIPPED
+        session = None
+        if action.id is not None:
+            fas = (sofi or {}).get("code-fas") or ""
+            parts = fas.split("-")
+            if len(parts) == 3 and parts[1] == str(action.id) and parts[0] == str(action.formation_id):
+                candidate = db.session.get(SessionFormation, _int(parts[2]) or 0)
+                if candidate is not None and candidate.action_id == action.id:
+                    session = candidate
+            if session is None:
+                session = db.session.scalar(
+                    sa.select(SessionFormation)
+                    .where(SessionFormation.action_id == action.id, SessionFormation.numero_lheo == key)
+                    .limit(1)
+                )
+        created = session is None
+        values = self._session_values(responsible, fdata, lheo_action, data, site)
+        if created:
+            session = SessionFormation(action=action, numero_lheo=key, **values)
+            db.session.add(session)
+            changes = []
+        else:
+            changes = _assign(session, values)
+        changes += self._referents(session, action.organisation, data)
+        changes += self._informations(session, lheo_action, data)
+        changes += self._periodes(session, data)
+        changes += self._dispositifs(session, lheo_action, data)
+        entry.outcome = CREATED if created else (UPDATED if changes else UNCHANGED)
+        entry.detail = ", ".join(changes) if entry.outcome == UPDATED else ""
+        return entry.outcome
+
+    def _session_values(
+        self, responsible: Organisation, fdata: dict, lheo_action: dict, data: dict, site: Site
+    ) -> dict:
+        sofi = data.get("sofi")
+        modalites_codes = lheo_action.get("modalites_codes") or []
+        centre, entreprise, total = (
+            lheo_action.get("heures_centre"),
+            lheo_action.get("heures_entreprise"),
+            lheo_action.get("heures_total"),
+        )
+        if centre is None and total is not None:
+            centre = max(total - (entreprise or 0), 0)
+        cycle = next((c for c in data["cycles"] if c.get("unite")), None) or {}
+        values = {
+            "site": site,
+            "date_debut": data["date_debut"],
+            "date_fin": data["date_fin"],
+            "entrees_sorties": _code(lheo_action.get("entrees_sorties"), "dict-modalites-es") or "0",
+            "modalite_enseignement": _code(lheo_action.get("modalite_enseignement"), "dict-modalites-enseignement")
+            or "0",
+            "duree_centre": centre if centre is None or centre >= 0 else None,
+            "duree_entreprise": entreprise if entreprise is None or entreprise >= 0 else None,
+            "organisme_responsable": responsible,
+            "etat_recrutement": _code(data.get("etat_recrutement"), "dict-etat-recrutement") or "1",
+            "cycle_unite": _code(cycle.get("unite"), "dict-unite-rythme"),
+            "cycle_unites_entreprise": cycle.get("unites_entreprise") if cycle.get("unite") else None,
+            "cycle_unites_centre": cycle.get("unites_centre") if cycle.get("unite") else None,
+        }
+        if sofi is not None:
+            values.update(
+                rythmes=[c for c in (sofi.get("rythmes") or "").split() if c in codelist("sofi-rythmes")],
+                periodes=[c for c in (sofi.get("periodes") or "").split() if c in codelist("sofi-periodes-formation")],
+                type_parcours=_code(sofi.get("type-parcours"), "dict-type-parcours"),
+                modalites_pedagogiques=[
+                    c
+                    for c in (sofi.get("modalites-pedagogiques") or "").split()
+                    if c in codelist("sofi-modalites-pedagogiques")
+                ],
+                modalites_recrutement=[
+                    c
+                    for c in (sofi.get("modalites-recrutement") or "").split()
+                    if c in codelist("dict-modalite-recrutement")
+                ],
+                duree_hebdo=_decimal(sofi.get("duree-hebdo")),
+                commentaire_duree=sofi.get("commentaire-duree") or None,
+            )
+        else:
+            rythme = search_key(lheo_action.get("rythme") or "")
+            rythmes = [
+                code
+                for code, text in codelist("sofi-rythmes").items()
+                if re.search(rf"(?<![a-z]){re.escape(search_key(text))}(?![a-z])", rythme)
+            ]
+            recrutements = []
+            for recrutement in data["recrutements"]:
+                code = _code(recrutement.get("modalite"), "dict-modalite-recrutement")
+                if code and code not in recrutements:
+                    recrutements.append(code)
+            values.update(
+                rythmes=rythmes,
+                periodes=[c for c in modalites_codes if c in codelist("sofi-periodes-formation")],
+                type_parcours=_code(fdata.get("parcours"), "dict-type-parcours"),
+                modalites_pedagogiques=list(
+                    dict.fromkeys(c for c in modalites_codes if c in codelist("sofi-modalites-pedagogiques"))
+                ),
+                modalites_recrutement=recrutements,
+            )
+        return values
+
+    def _referents(self, session: SessionFormation, organisation: Organisation, data: dict) -> list[str]:
+        changes = []
+        for contact_data in data["contacts"]:
+            contact = self.contact(organisation, contact_data)
+            if contact is None:
+                continue
+            roles = set(contact_data.get("roles") or [])
+            if not contact_data.get("roles") and contact_data.get("type_contact") == "1":
+                roles.add("referent-pmr")
+            for attribute, role in m.CONTACT_ROLES:
+                if role in roles and getattr(session, attribute) is not contact:
+                    setattr(session, attribute, contact)
+                    changes.append(attribute)
+        return changes
+
+    def _informations(self, session: SessionFormation, lheo_action: dict, data: dict) -> list[str]:
+        wanted = []
+        sofi = data.get("sofi")
+        if sofi is not None:
+            for info in sofi["informations_collectives"]:
+                day = m.parse_lheo_date(info.get("date"))
+                if day is None:
+                    continue
+                wanted.append(
+                    (
+                        day,
+                        m.parse_hour(info.get("heure-debut")),
+                        m.parse_hour(info.get("heure-fin")),
+                        m.fit(info.get("lieu"), 255) or m.EMPTY_TEXT,
+                        m.fit(info.get("commentaire"), 500),
+                    )
+                )
+        else:
+            for recrutement in data["recrutements"]:
+                if recrutement.get("modalite") == "9" and recrutement.get("date"):
+                    adresse = recrutement.get("adresse")
+                    lieu = (
+                        " ".join([*adresse["lignes"], adresse["codepostal"], adresse["ville"]])
+                        if adresse
+                        else recrutement.get("commentaire")
+                    )
+                    wanted.append(
+                        (
+                            recrutement["date"],
+                            recrutement.get("heure_debut"),
+                            recrutement.get("heure_fin"),
+                            m.fit(lieu, 255) or "Non précisé",
+                            m.fit(recrutement.get("commentaire"), 500),
+                        )
+                    )
+            adresse = lheo_action.get("adresse_information")
+            lieu = " ".join([*adresse["lignes"], adresse["codepostal"], adresse["ville"]]) if adresse else "Non précisé"
+            for day in lheo_action.get("dates_information") or []:
+                wanted.append((day, None, None, m.fit(lieu, 255), None))
+        wanted = [w for w in wanted if w[1] is None or w[2] is None or w[2] >= w[1]]
+        current = [
+            (i.date, i.heure_debut, i.heure_fin, i.lieu, i.commentaire) for i in session.informations_collectives
+        ]
+        if current == wanted:
+            return []
+        session.informations_collectives = [
+            InformationCollective(date=d, heure_debut=hd, heure_fin=hf, lieu=lieu, commentaire=c)
+            for d, hd, hf, lieu, c in wanted
+        ]
+        return ["informations_collectives"]
+
+    def _periodes(self, session: SessionFormation, data: dict) -> list[str]:
+        wanted = []
+        sofi = data.get("sofi")
+        if sofi is not None:
+            for periode in sofi["periodes_inscription"]:
+                debut = m.parse_lheo_date(periode.get("debut"))
+                kind = _code(periode.get("type"), "sofi-types-periode-inscription")
+                if debut and kind:
+                    wanted.append((kind, debut, m.parse_lheo_date(periode.get("fin"), end=True)))
+        elif data.get("periode_inscription"):
+            periode = data["periode_inscription"]
+            if periode["debut"] is None:
+                self.report.warn(
+                    f"Session {data.get('numero') or ''} : période d'inscription sans date de début "
+                    f"({periode.get('debut_brut')}) : ignorée."
+                )
+            else:
+                wanted.append(("inscription", periode["debut"], periode["fin"]))
+        wanted = [w for w in wanted if w[2] is None or w[2] >= w[1]]
+        current = [(p.type, p.date_debut, p.date_fin) for p in session.periodes_inscription]
+        if current == wanted:
+            return []
+        session.periodes_inscription = [PeriodeInscription(type=t, date_debut=d, date_fin=f) for t, d, f in wanted]
+        return ["periodes_inscription"]
+
+    # --- dispositifs -------------------------------------------------------------------------------
+
+    def _imported_dispositif(self, financeur: str) -> Dispositif | None:
+        if financeur not in codelist("dict-financeurs"):
+            return None
+        code = m.IMPORTED_DISPOSITIF_BASE + int(financeur)
+        dispositif = self.dispositifs.get(code) or db.session.get(Dispositif, code)
+        if dispositif is None:
+            dispositif = Dispositif(
+                code=code,
+                label=f"LHÉO – {code_label('dict-financeurs', financeur)} ({financeur})",
+                financeur_code=financeur,
+                active=False,
+            )
+            db.session.add(dispositif)
+            self.dispositifs[code] = dispositif
+            self.report.warn(
+                f"Dispositif « {dispositif.label} » créé (code {code}) pour le financeur LHÉO {financeur} ; "
+                "les valideurs choisiront le dispositif SOFI exact."
+            )
+        return dispositif
+
+    def _wanted_dispositifs(self, lheo_action: dict, data: dict) -> dict[int, dict]:
+        """``{dispositif code: fields}`` for a session."""
+        wanted: dict[int, dict] = {}
+        sofi = data.get("sofi") or {}
+        restantes = sofi.get("places_restantes") or {}
+        if lheo_action.get("dispositifs") is not None:
+            for item in lheo_action["dispositifs"]:
+                code = _int(item.get("code"))
+                scheme = db.session.get(Dispositif, code) if code is not None else None
+                if scheme is None:
+                    scheme = self._imported_dispositif(item.get("financeur") or "")
+                    if scheme is None:
+                        continue
+                    self.report.warn(
+                        f"Dispositif {item.get('code')} « {item.get('libelle')} » inconnu : financeur conservé."
+                    )
+                publics = []
+                for public in (item.get("publics") or "").split():
+                    if public in self.public_codes:
+                        publics.append(public)
+                    else:
+                        self.report.warn(f"Public « {public} » inconnu du référentiel : ignoré.")
+                fields = {
+                    "publics": publics,
+                    "nb_places": max(_int(item.get("nb-places")) or 1, 1),
+                    "nb_places_restantes": _int(restantes.get(item.get("code"))),
+                    **{name: _decimal(item.get(name.replace("_", "-"))) for name in DECIMAL_FIELDS},
+                    **{
+                        name: _int(item.get(name.replace("_", "-")))
+                        for name in ("effectif_minimal", "capacite_simultanee", "annee_cycle")
+                    },
+                    **{name: item.get(name.replace("_", "-")) or None for name in TEXT_FIELDS},
+                    "frais_certification": _flag(item.get("frais-certification")),
+                    "prise_en_charge_frais": _flag(item.get("prise-en-charge-frais")),
+                }
+                self._merge(wanted, scheme.code, fields)
+            return wanted
+        publics = []
+        for code in lheo_action.get("publics") or []:
+            if code in self.publics:
+                publics.append(self.publics[code])
+            else:
+                self.report.warn(f"Public visé {code} inconnu du référentiel des publics : ignoré.")
+        cycle = next((c for c in data["cycles"]), None) or {}
+        common = {
+            "publics": publics,
+            "frais_ttc": _decimal(lheo_action.get("prix_total")),
+            "prise_en_charge_frais": bool(lheo_action.get("prise_en_charge")),
+            "effectif_minimal": cycle.get("effectif_minimal"),
+            "capacite_simultanee": cycle.get("capacite_simultanee"),
+            "annee_cycle": cycle.get("annee"),
+        }
+        for financeur in lheo_action.get("financeurs") or []:
+            scheme = self._imported_dispositif(financeur.get("code") or "")
+            if scheme is None:
+                continue
+            places = financeur.get("nb_places") or cycle.get("capacite_simultanee") or 1
+            self._merge(wanted, scheme.code, {**common, "nb_places": max(places, 1)})
+        if not wanted:
+            flags = lheo_action.get("flags") or {}
+            for flag, code in FLAG_DISPOSITIFS:
+                if flags.get(flag):
+                    self._merge(wanted, code, {**common, "nb_places": max(cycle.get("capacite_simultanee") or 1, 1)})
+        if not wanted:
+            self.report.warn(
+                f"Session {data.get('numero') or ''} : aucun financeur dans le fichier, aucun dispositif créé "
+                f"(publics visés : {', '.join(lheo_action.get('publics') or []) or 'aucun'})."
+            )
+        return wanted
+
+    @staticmethod
+    def _merge(wanted: dict[int, dict], code: int, fields: dict) -> None:
+        if code in wanted:
+            wanted[code]["nb_places"] += fields["nb_places"]
+            wanted[code]["publics"] = list(dict.fromkeys([*wanted[code]["publics"], *fields["publics"]]))
+        else:
+            wanted[code] = dict(fields)
+
+    def _dispositifs(self, session: SessionFormation, lheo_action: dict, data: dict) -> list[str]:
+        wanted = self._wanted_dispositifs(lheo_action, data)
+        changes = []
+        existing = {d.dispositif_code: d for d in session.dispositifs}
+        for code, fields in wanted.items():
+            publics = fields.pop("publics")
+            fields = {k: v for k, v in fields.items() if v is not None or k in ("nb_places_restantes",)}
+            dispositif = existing.pop(code, None)
+            if dispositif is None:
+                dispositif = SessionDispositif(dispositif_code=code, **fields)
+                session.dispositifs.append(dispositif)
+                changed = True
+            else:
+                changed = bool(_assign(dispositif, fields))
+            public_rows = [db.session.get(Public, c) for c in publics]
+            if [p.code for p in dispositif.publics] != [p.code for p in public_rows] and {
+                p.code for p in dispositif.publics
+            } != set(publics):
+                dispositif.publics = public_rows
+                changed = True
+            if changed:
+                changes.append("dispositifs")
+        for dispositif in existing.values():
+            session.dispositifs.remove(dispositif)
+            changes.append("dispositifs")
+        return list(dict.fromkeys(changes))
