@@ -873,8 +873,8 @@ def load_test(url: str, formation_ids: list[int]) -> dict:
 
         def wrk(connections: int, seconds: int) -> dict:
             out = subprocess.run(
-                ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s",
-                 str(WRK_SCRIPT), f"http://127.0.0.1:{port}"],
+                ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout",
+                 "10s", "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}"],
                 capture_output=True, text=True, env=env, check=True,
             ).stdout  # fmt: skip
             return json.loads(re.search(r"BENCH_WRK (.*)", out).group(1))

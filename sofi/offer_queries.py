@@ -20,18 +20,18 @@ class Preset:
     clause: Callable[[date], sa.ColumnElement]
 
 
-# Correlated EXISTS rather than "IN (SELECT …)": the database probes the indexes for the rows
-# being counted (one organisation's) instead of reading the whole session_dispositif or action table.
+# Neither reads a whole large table: a session's dispositifs are probed through the index on
+# session_dispositif (only the rows being counted or listed are looked at), and the archived
+# actions, few, are read once from the index on action.status into a hash.
 def _with_dispositif(condition) -> sa.ColumnElement:
     return sa.exists().where(
         SessionDispositif.session_id == SessionFormation.id,
-        Dispositif.code == SessionDispositif.dispositif_code,
-        condition,
+        SessionDispositif.dispositif_code.in_(sa.select(Dispositif.code).where(condition)),
     )
 
 
 def _not_archived() -> sa.ColumnElement:
-    return sa.exists().where(Action.id == SessionFormation.action_id, Action.status != ActionStatus.ARCHIVEE)
+    return SessionFormation.action_id.not_in(sa.select(Action.id).where(Action.status == ActionStatus.ARCHIVEE))
 
 
 def _active(today: date) -> sa.ColumnElement:

@@ -86,7 +86,9 @@ def test_validators_see_every_history(client, demo, session):
 
 def test_creations_are_recorded_with_the_new_records_id(cli, session):
     assert cli("sofi", "demo").exit_code == 0
-    event = session.scalar(sa.select(AuditEvent).where(AuditEvent.table_name == "action",
-                                                        AuditEvent.operation == "create",
-                                                        AuditEvent.record_id == "89393"))
+    event = session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.table_name == "action", AuditEvent.operation == "create", AuditEvent.record_id == "89393"
+        )
+    )
     assert event is not None and event.after["id"] == 89393

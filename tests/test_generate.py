@@ -22,6 +22,7 @@ from sofi.services import publication, workflow
 from sofi.services.generate import allocate_ids
 from sofi.services.users import create_user
 from tests.conftest import count_rows
+from tests.test_query_counts import get
 from tests.web import login, logout, text
 
 PASSWORD = "generated-2026"
@@ -147,7 +148,7 @@ def test_the_app_works_on_a_generated_data_set(session, cli, client):
         "/api/v1/formations",
         f"/api/v1/formations/{published.formation_id}",
     ):
-        assert client.get(url).status_code == 200, url
+        assert get(client, url).status_code == 200, url
     assert published.intitule in text(client.get(f"/formations/{published.formation_id}"))
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from models import PublishedAction, db
 from sofi.services.users import create_user
-from tests.test_query_counts import PASSWORD, filtered_sessions_url
+from tests.test_query_counts import PASSWORD, filtered_sessions_url, get
 from tests.web import login, logout
 
 LARGE_TABLES = {"session_formation", "published_session"}
@@ -78,7 +78,7 @@ def _statements(client, url: str) -> list[tuple[str, object]]:
 
     sa.event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        response = client.get(url)
+        response = get(client, url)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", capture)
     assert response.status_code == 200, (url, response.status_code)

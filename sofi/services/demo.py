@@ -245,10 +245,21 @@ USERS = [
     },
     {"email": "valideur@demo.sofi.fr", "role": Role.VALIDATOR, "prenom": "Service", "nom": "Offre", "sirets": []},
     {"email": "admin@demo.sofi.fr", "role": Role.ADMINISTRATOR, "prenom": "Admin", "nom": "Cariforef", "sirets": []},
-    {"email": "france-travail@demo.sofi.fr", "role": Role.FUNDER, "prenom": "Conseiller", "nom": "France Travail",
-     "sirets": [], "financeur_code": "4"},
-    {"email": "region@demo.sofi.fr", "role": Role.REGION, "prenom": "Service", "nom": "Formation continue",
-     "sirets": []},
+    {
+        "email": "france-travail@demo.sofi.fr",
+        "role": Role.FUNDER,
+        "prenom": "Conseiller",
+        "nom": "France Travail",
+        "sirets": [],
+        "financeur_code": "4",
+    },
+    {
+        "email": "region@demo.sofi.fr",
+        "role": Role.REGION,
+        "prenom": "Service",
+        "nom": "Formation continue",
+        "sirets": [],
+    },
 ]
 
 AUTRES_FINANCEMENTS = 8
@@ -675,8 +686,13 @@ def _users() -> None:
     for data in USERS:
         if _one(User, email=data["email"]) is not None:
             continue
-        user = User(email=data["email"], role=data["role"], prenom=data["prenom"], nom=data["nom"],
-                    financeur_code=data.get("financeur_code"))
+        user = User(
+            email=data["email"],
+            role=data["role"],
+            prenom=data["prenom"],
+            nom=data["nom"],
+            financeur_code=data.get("financeur_code"),
+        )
         user.set_password(DEMO_PASSWORD)
         user.memberships = [Membership(organisation=_one(Organisation, siret=siret)) for siret in data["sirets"]]
         db.session.add(user)

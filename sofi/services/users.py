@@ -39,8 +39,13 @@ def create_user(
             raise DomainError(f"Aucun organisme n'a le SIRET {siret}.", "organisation")
         organisations.append(organisation)
     try:
-        user = User(email=email, role=role, nom=nom, prenom=prenom,
-                    financeur_code=financeur_code if role is Role.FUNDER else None)
+        user = User(
+            email=email,
+            role=role,
+            nom=nom,
+            prenom=prenom,
+            financeur_code=financeur_code if role is Role.FUNDER else None,
+        )
         user.set_password(password)
     except ModelValidationError as error:
         raise DomainError(error.message.capitalize(), error.field) from error
