@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from models import Commune, CommuneCodePostal, db
 from sofi.services.referentials import DATA_DIR
+from sofi.services.referentials.coordinates import load_commune_coordinates
 from tests.conftest import SHARED, count_rows
 
 COMMUNES_FILE = SHARED / "refdata" / "communes" / "communes-pays-de-la-loire.decoupage-administratif-6.0.0.json"
@@ -57,6 +58,9 @@ def restore_communes(session):
         from sofi.services.referentials.communes import import_communes
 
         import_communes(DATA_DIR / "communes-pays-de-la-loire.json")
+    # Re-imported communes lose the coordinates that load-referentials adds: put them back too.
+    load_commune_coordinates()
+    session.commit()
 
 
 def write_json(path: Path, content) -> Path:
