@@ -118,11 +118,17 @@ class KeysetListMixin:
             clause = sa.or_(clause, column.is_(None))
         return clause
 
+    def _get_list_extra_args(self):
+        """The cursors are not carried by the search and filter forms (a new search starts at the top)."""
+        view_args = super()._get_list_extra_args()
+        view_args.extra_args = {k: v for k, v in view_args.extra_args.items() if k not in (AFTER, BEFORE)}
+        return view_args
+
     def _apply_pagination(self, query, page, page_size):
         keyset = getattr(g, "sofi_keyset", None)
         after, before = self._cursor(AFTER), self._cursor(BEFORE)
         g.sofi_keyset_reversed = False
-        if keyset is None or (after is None and before is None) or not page_size:
+        if keyset is None or (after is None and before is None) or not page_size or not page:
             return super()._apply_pagination(query, page, page_size)
         column, descending = keyset
         primary = self.model.__table__.c.id

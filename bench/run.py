@@ -826,7 +826,8 @@ def archive(url: str) -> dict:
         base = (time.perf_counter() - begin) * 1000
     engine.dispose()
     elapsed, rss, process = run_child([*FLASK, "sofi", "archive"], app_env(url))
-    summary = process.stdout.strip().splitlines()[-1] if process.stdout.strip() else ""
+    lines = [line for line in process.stdout.splitlines() if line.strip() and not line.startswith("BENCH_RSS")]
+    summary = lines[-1] if lines else ""
     return {
         "scenario": "archive",
         "median_ms": round(elapsed),

@@ -191,6 +191,7 @@ def test_list_cursors_give_the_same_pages_as_offsets(cli, client, base, cursor):
     assert len(flat) == len(set(flat))
     # Going back with the "previous" links shows the same pages again.
     html = client.get(urls[-1]).get_data(as_text=True)
+    assert 'name="apres"' not in html  # a new search or filter starts from the top
     for number in range(len(pages) - 2, -1, -1):
         url = unescape(PREVIOUS.search(html).group(1))
         html = client.get(url).get_data(as_text=True)

@@ -759,30 +759,39 @@ class _Generator:
         referent = organisation["contacts"][0]
         session_snapshots = []
         published = state is ActionStatus.PUBLIEE
+        # Sessions of one action are copies with other dates (as "Copier les sessions" makes them):
+        # what LHÉO holds at action level is shared; dates, recruitment and places left differ.
+        schemes = sorted(rng.sample(self.ref.dispositifs, 2 if rng.random() < 0.15 else 1), key=lambda s: s["code"])
+        alternance = any(s["alternance"] for s in schemes)
+        shared = {
+            "entrees_sorties": "1" if rng.random() < 0.2 else "0",
+            "rythmes": [rng.choice(self.rythmes)],
+            "periodes": ["96414"],
+            "type_parcours": "1",
+            "modalites_pedagogiques": [rng.choice(self.modalites)],
+            "modalite_enseignement": rng.choices(("0", "1", "2"), (0.7, 0.15, 0.15))[0],
+            "duree_centre": rng.randrange(35, 1200, 7),
+            "duree_entreprise": rng.choice((None, 70, 140, 280)),
+            "duree_hebdo": Decimal("35.00"),
+            "commentaire_duree": None,
+            "cycle_unite": "3" if alternance else None,
+            "cycle_unites_entreprise": 3 if alternance else None,
+            "cycle_unites_centre": 1 if alternance else None,
+            "modalites_recrutement": ["3", "8"],
+        }
+        terms = []
+        for scheme in schemes:
+            frais_ht = Decimal(rng.randrange(800, 9000, 50)).quantize(Decimal("0.01"))
+            terms.append((scheme, rng.randint(8, 30), frais_ht))
         for position in range(sessions_per_action):
             session_id = first_session + position
             place = site if rng.random() < 0.8 else rng.choice(organisation["sites"])
             start, end = self._dates(state, formation, position == 0)
-            schemes = rng.sample(self.ref.dispositifs, 2 if rng.random() < 0.15 else 1)
-            alternance = any(s["alternance"] for s in schemes)
             values = {
                 "date_debut": start,
                 "date_fin": end,
-                "entrees_sorties": "1" if rng.random() < 0.2 else "0",
-                "rythmes": [rng.choice(self.rythmes)],
-                "periodes": ["96414"],
-                "type_parcours": "1",
-                "modalites_pedagogiques": [rng.choice(self.modalites)],
-                "modalite_enseignement": rng.choices(("0", "1", "2"), (0.7, 0.15, 0.15))[0],
-                "duree_centre": rng.randrange(35, 1200, 7),
-                "duree_entreprise": rng.choice((None, 70, 140, 280)),
-                "duree_hebdo": Decimal("35.00"),
-                "commentaire_duree": None,
-                "cycle_unite": "3" if alternance else None,
-                "cycle_unites_entreprise": 3 if alternance else None,
-                "cycle_unites_centre": 1 if alternance else None,
+                **shared,
                 "etat_recrutement": rng.choices(("1", "2", "3"), (0.7, 0.2, 0.1))[0],
-                "modalites_recrutement": ["3", "8"],
             }
             chunk.sessions.append(
                 (
@@ -795,11 +804,9 @@ class _Generator:
                 )
             )  # fmt: skip
             dispositif_snapshots = []
-            for scheme in sorted(schemes, key=lambda s: s["code"]):
+            for scheme, places, frais_ht in terms:
                 dispositif_id = self.next_dispositif
                 self.next_dispositif += 1
-                places = rng.randint(8, 30)
-                frais_ht = Decimal(rng.randrange(800, 9000, 50)).quantize(Decimal("0.01"))
                 row = {
                     "numero_lot_cr": None,
                     "id_action_cr": None,

@@ -267,14 +267,62 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None) -
     """Approve every selected action that nothing blocks; list the others with their reasons."""
     _require_validator(user)
     result = BulkResult([], [])
-    for action in actions:
-        try:
-            approve(user, action, today)
-        except DomainError as error:
-            result.skipped.append((action, error.message))
-        else:
-            result.done.append(action)
+    # The rules and the snapshot read every action's whole tree: load the trees in a few queries
+    # and keep them loaded from one approval's commit to the next (each approval still commits on
+    # its own; a concurrent change is still caught by the version check of the action).
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        _load_trees(actions)
+        for action in actions:
+            try:
+                approve(user, action, today)
+            except DomainError as error:
+                result.skipped.append((action, error.message))
+            else:
+                result.done.append(action)
+    finally:
+        session.expire_on_commit = expire_on_commit
     return result
+
+
+def _load_trees(actions: list[Action], chunk: int = 500) -> None:
+    """Eager-load the F-A-S-D trees of ``actions`` (a constant number of queries per chunk)."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from models import Formation, FormationFormacode, Organisation, SessionDispositif, SessionFormation, Site
+
+    organisation = (selectinload(Organisation.habilitations), selectinload(Organisation.conventionnements))
+    site = (joinedload(Site.commune), joinedload(Site.organisation))
+    ids = [action.id for action in actions]
+    for start in range(0, len(ids), chunk):
+        db.session.scalars(
+            sa.select(Action)
+            .where(Action.id.in_(ids[start : start + chunk]))
+            .options(
+                joinedload(Action.formation).options(
+                    selectinload(Formation.domaines).joinedload(FormationFormacode.formacode),
+                    selectinload(Formation.blocs),
+                    joinedload(Formation.certification),
+                    joinedload(Formation.certifinfo),
+                ),
+                joinedload(Action.organisation).options(*organisation, joinedload(Organisation.commune)),
+                joinedload(Action.site).options(*site),
+                selectinload(Action.sessions).options(
+                    joinedload(SessionFormation.site).options(*site),
+                    joinedload(SessionFormation.organisme_responsable).joinedload(Organisation.commune),
+                    joinedload(SessionFormation.referent_pmr),
+                    joinedload(SessionFormation.referent_prf),
+                    joinedload(SessionFormation.mail_liaison),
+                    joinedload(SessionFormation.referent_mobilite),
+                    selectinload(SessionFormation.informations_collectives),
+                    selectinload(SessionFormation.periodes_inscription),
+                    selectinload(SessionFormation.dispositifs).options(
+                        joinedload(SessionDispositif.dispositif), selectinload(SessionDispositif.publics)
+                    ),
+                ),
+            )
+        ).unique().all()
 
 
 def bulk_reject(user: User, actions: list[Action], reason: str) -> BulkResult:
