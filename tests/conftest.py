@@ -5,7 +5,9 @@ database, built by the real Alembic migrations and loaded with the shipped refer
 data once; after each test the rows of the non-reference tables are deleted.
 """
 
+import logging
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -15,10 +17,12 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from models import db
 from sofi import MIGRATIONS_DIR, create_app
 from sofi.services.referentials.shipped import load_referentials
+from tests.browser import CHROMIUM, LAUNCH_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -183,3 +187,41 @@ def demo(cli):
     result = cli("sofi", "demo")
     assert result.exit_code == 0, result.output
     return result
+
+
+# Browser tests --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium (installed by ``make browser``), driven by Playwright."""
+    if not CHROMIUM.exists():
+        message = "Chromium manque : lancer « make browser » (apt-get install chromium)."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(app, demo):
+    """The app with the demo data on a real HTTP server on 127.0.0.1 (a free port), for the test's duration."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the test output
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh French-speaking browser tab (own cookies), with the app's Content-Security-Policy enforced."""
+    context = browser.new_context(locale="fr-FR")
+    opened = context.new_page()
+    yield opened
+    context.close()

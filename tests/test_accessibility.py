@@ -2,83 +2,24 @@
 violation (WCAG 2.1 A/AA rules) on the home, search results, formation and organisation pages.
 
 The app is served by a real server (werkzeug) on 127.0.0.1; Debian's Chromium (``make browser``)
-is driven by Playwright; axe-core is vendored in ``tests/vendor/axe.min.js``.
+is driven by Playwright (fixtures in ``conftest.py``); axe-core is vendored in ``tests/vendor/axe.min.js``.
 """
-
-import logging
-import os
-import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from models import Action, ActionStatus, db
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = "Chromium manque : lancer « make browser » (apt-get install chromium)."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        yield launched
-        launched.close()
+from tests.browser import axe_report, axe_violations
 
 
 @pytest.fixture
-def server(app, demo):
-    """The app on a real HTTP server on 127.0.0.1 (a free port), for the test's duration."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the test output
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
+def server(live_server):
+    return live_server
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def _violations(page) -> list[dict]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
-    )
-    return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
-
-
-def _report(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
-        lines.append(f"{violation['impact']} {violation['id']}: {violation['help']} → {targets}")
-    return "\n".join(lines)
+def page(browser_page):
+    return browser_page
 
 
 def _published_action() -> Action:
@@ -101,9 +42,9 @@ def test_public_pages_have_no_serious_accessibility_violation(server, page):
         response = page.goto(server + path)
         assert response.status == 200, (name, response.status)
         assert page.locator("h1").count() == 1, name
-        found = _violations(page)
+        found = axe_violations(page)
         if found:
-            problems[name] = _report(found)
+            problems[name] = axe_report(found)
     assert not problems, "\n".join(f"[{name}]\n{report}" for name, report in problems.items())
 
 
