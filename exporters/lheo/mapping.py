@@ -320,14 +320,14 @@ LIMITS = {
 
 # --- value rules -------------------------------------------------------------------------------
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_TAG = re.compile(r"<\s*(br|/p|/li|/h\d|/div)\b[^>]*>", re.IGNORECASE)
 
 
 def xml_text(value) -> str:
     """``value`` as XML-safe text (characters XML 1.0 forbids are dropped)."""
-    return _XML_INVALID.sub("", str(value))
+    return XML_INVALID.sub("", str(value))
 
 
 def strip_tags(value: str | None) -> str:
