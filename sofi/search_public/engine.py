@@ -99,9 +99,12 @@ def _tsvector():
 
 
 def _keyword_clause(words: list[str]):
+    """Sessions of the actions whose text has every word (the action's text index, then its sessions)."""
     if _is_postgresql():
-        return _tsvector().op("@@")(_tsquery(words))
-    return sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
+        matching = _tsvector().op("@@")(_tsquery(words))
+    else:
+        matching = sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
+    return PublishedSession.action_id.in_(sa.select(PublishedAction.action_id).where(matching))
 
 
 def _light_stem(word: str) -> str:
@@ -142,9 +145,13 @@ def _domain_clause(code: str):
     return PublishedSession.action_id.in_(matching)
 
 
-def cpf_dispositif_codes() -> list[int]:
+def cpf_dispositif_codes(dispositifs: list[Dispositif]) -> list[int]:
     """The dispositifs that make a session CPF-eligible (the base Dispositif's CPF entry)."""
-    return [d.code for d in db.session.scalars(sa.select(Dispositif)) if CPF_LABEL_KEY in search_key(d.label)]
+    return [d.code for d in dispositifs if CPF_LABEL_KEY in search_key(d.label)]
+
+
+def _dispositifs() -> list[Dispositif]:
+    return list(db.session.scalars(sa.select(Dispositif)))
 
 
 def _sessions_with_dispositifs(codes):
@@ -215,12 +222,12 @@ def _plan(params: SearchParams, today: date) -> _Plan:
             ),
         )
     if params.certifiante is not None:
-        add("certifiante", PublishedAction.certifiante.is_(params.certifiante))
+        add("certifiante", PublishedSession.certifiante.is_(params.certifiante))
     if params.cpf is not None:
-        clause = _sessions_with_dispositifs(cpf_dispositif_codes())
+        clause = _sessions_with_dispositifs(cpf_dispositif_codes(_dispositifs()))
         add("cpf", clause if params.cpf else sa.not_(clause))
     if params.niveau:
-        add("niveau", PublishedAction.niveau_sortie.in_(params.niveau))
+        add("niveau", PublishedSession.niveau_sortie.in_(params.niveau))
     if params.modalite:
         add("modalite", PublishedSession.modalite_enseignement.in_(params.modalite))
     if params.entrees_permanentes is not None:
@@ -232,13 +239,12 @@ def _plan(params: SearchParams, today: date) -> _Plan:
     return plan
 
 
-def _base(columns, where):
-    return (
-        sa.select(*columns)
-        .select_from(PublishedSession)
-        .join(PublishedAction, PublishedAction.action_id == PublishedSession.action_id)
-        .where(*where)
-    )
+def _base(columns, where, *, with_action: bool = False):
+    """The published sessions matching ``where``; joined to their action when a column needs it."""
+    query = sa.select(*columns).select_from(PublishedSession)
+    if with_action:
+        query = query.join(PublishedAction, PublishedAction.action_id == PublishedSession.action_id)
+    return query.where(*where)
 
 
 # Sorting and cursors ------------------------------------------------------------------------
@@ -291,18 +297,99 @@ def _after(keys, values):
 
 
 # Facets ---------------------------------------------------------------------------------------
-def _count(plan: _Plan, without: str, group, *joins):
-    count = sa.func.count(sa.distinct(PublishedSession.session_id))
-    query = _base([group, count], plan.where(without=without))
-    for join in joins:
-        query = query.join(*join)
-    return dict(db.session.execute(query.group_by(group)).all())
+# A facet counts published sessions by one value of their search row; the multi-valued ones
+# (dispositifs, publics, Formacodes) by the elements of the row's JSON list of codes.
+SIMPLE_FACETS = {
+    "departement": "departement",
+    "commune": "commune_code",
+    "niveau": "niveau_sortie",
+    "modalite": "modalite_enseignement",
+}
+LIST_FACETS = {"domaine": "formacodes", "dispositif": "dispositifs", "financeur": "dispositifs", "public": "publics"}
+BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
+FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
+FACET_COLUMNS = (
+    "session_id", "departement", "commune_code", "niveau_sortie", "modalite_enseignement", "certifiante",
+    "entrees_sorties", "etat_recrutement", "dispositifs", "publics", "formacodes",
+)  # fmt: skip
+TOTAL = "_total"
+
+
+def _elements(column):
+    """The elements of a JSON list column, one row each (column ``value``, text)."""
+    if _is_postgresql():
+        return sa.func.json_array_elements_text(column).table_valued("value")
+    return sa.func.json_each(column).table_valued("value")
+
+
+def _yes_no(condition):
+    return sa.case((condition, "oui"), else_="non")
+
+
+def _has_any(rows, codes: list[int]):
+    elements = _elements(rows.c.dispositifs)
+    return sa.exists(sa.select(1).select_from(elements).where(elements.c.value.in_([str(c) for c in codes])))
+
+
+def _branch(name: str, rows, cpf_codes: list[int]):
+    """(facet name, value, number of sessions) for each value of facet ``name`` among ``rows``."""
+    source = rows
+    if name == TOTAL:
+        value = sa.null()
+    elif name in SIMPLE_FACETS:
+        value = rows.c[SIMPLE_FACETS[name]]
+    elif name in LIST_FACETS:
+        elements = _elements(rows.c[LIST_FACETS[name]])
+        source = source.join(elements, sa.true())
+        value = elements.c.value
+        if name == "domaine":  # the semantic field: the first three digits
+            value = sa.func.substr(value, 1, 3)
+        elif name == "financeur":
+            source = source.join(Dispositif, Dispositif.code == sa.cast(elements.c.value, sa.Integer))
+            value = Dispositif.financeur_code
+    else:
+        value = _yes_no(
+            {
+                "certifiante": lambda: rows.c.certifiante.is_(True),
+                "cpf": lambda: _has_any(rows, cpf_codes),
+                "entrees_permanentes": lambda: rows.c.entrees_sorties == PERMANENT_ENTRIES,
+                "recrutement_ouvert": lambda: rows.c.etat_recrutement == OPEN_RECRUITMENT,
+            }[name]()
+        )
+    value = sa.cast(value, sa.String)
+    count = sa.func.count(sa.distinct(rows.c.session_id))
+    return (
+        sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
+        .select_from(source)
+        .group_by(value)
+    )
+
+
+def facet_counts(plan: _Plan, names, cpf_codes: list[int]) -> dict[str, dict[str | None, int]]:
+    """The total and the counts of the facets ``names``, in one statement.
+
+    The sessions matching every filter are read once (a common table used by every facet
+    without a filter of its own); a facet whose filter is set counts, apart, the sessions
+    matching the other filters. Only the search rows are read (no JSON snapshot, no join).
+    """
+    columns = [PublishedSession.__table__.c[name] for name in FACET_COLUMNS]
+    matching = _base(columns, plan.where()).cte("matching")
+    branches = []
+    for name in (TOTAL, *names):
+        rows = matching
+        if name in plan.clauses:
+            rows = _base(columns, plan.where(without=name)).cte(f"without_{name}")
+        branches.append(_branch(name, rows, cpf_codes))
+    counts: dict[str, dict[str | None, int]] = {name: {} for name in (TOTAL, *names)}
+    for name, value, count in db.session.execute(sa.union_all(*branches)):
+        counts[name][value] = count
+    return counts
 
 
 def _labelled(counts: dict, labels: dict, selected, order=None) -> list[FacetValue]:
     selected = {str(s) for s in selected}
     values = [
-        FacetValue(str(value), labels.get(str(value), labels.get(value, str(value))), count, str(value) in selected)
+        FacetValue(str(value), labels.get(str(value), str(value)), count, str(value) in selected)
         for value, count in counts.items()
         if value is not None
     ]
@@ -313,84 +400,51 @@ def _labelled(counts: dict, labels: dict, selected, order=None) -> list[FacetVal
     return sorted(values, key=lambda v: (-v.count, v.label))
 
 
-def _boolean(plan: _Plan, name: str, clause, chosen: bool | None) -> list[FacetValue]:
-    count = sa.func.count(sa.distinct(PublishedSession.session_id))
-    yes = db.session.scalar(_base([count], [*plan.where(without=name), clause]))
-    total = db.session.scalar(_base([count], plan.where(without=name)))
+def _boolean(counts: dict, chosen: bool | None) -> list[FacetValue]:
     return [
-        FacetValue("oui", "Oui", yes, chosen is True),
-        FacetValue("non", "Non", total - yes, chosen is False),
+        FacetValue("oui", "Oui", counts.get("oui", 0), chosen is True),
+        FacetValue("non", "Non", counts.get("non", 0), chosen is False),
     ]
 
 
-def facets(params: SearchParams, plan: _Plan) -> dict[str, list[FacetValue]]:
+def facets(params: SearchParams, counts: dict, dispositifs: list[Dispositif]) -> dict[str, list[FacetValue]]:
+    """The facet blocks (values, labels, counts, chosen) from ``facet_counts``."""
     result: dict[str, list[FacetValue]] = {}
-    field_code = sa.func.substr(PublishedFormacode.formacode_code, 1, 3)
-    domains = _count(
-        plan, "domaine", field_code, (PublishedFormacode, PublishedFormacode.action_id == PublishedSession.action_id)
-    )
+    domains = {code: count for code, count in counts["domaine"].items() if code}
     roots = {
         f.code[:3]: f.label
-        for f in db.session.scalars(sa.select(Formacode).where(Formacode.code.in_([f"{c}54" for c in domains if c])))
+        for f in db.session.scalars(sa.select(Formacode).where(Formacode.code.in_([f"{c}54" for c in domains])))
     }
     result["domaine"] = sorted(
         (
             FacetValue(f"{code}54", (roots.get(code) or code).capitalize(), count, params.domaine == f"{code}54")
             for code, count in domains.items()
-            if code
         ),
         key=lambda v: (-v.count, v.label),
     )
-    departements = _count(plan, "departement", PublishedSession.departement)
+    departements = counts["departement"]
     result["departement"] = _labelled(departements, {}, params.departement, order=sorted(map(str, departements)))
-    communes = _count(plan, "commune", PublishedSession.commune_code)
-    top = dict(sorted(communes.items(), key=lambda item: -item[1])[:TOP_COMMUNES])
+    top = dict(sorted(counts["commune"].items(), key=lambda item: -item[1])[:TOP_COMMUNES])
     names = dict(
         db.session.execute(sa.select(Commune.code_insee, Commune.nom).where(Commune.code_insee.in_(list(top)))).all()
     )
     result["commune"] = _labelled(top, names, [params.commune] if params.commune else [])
-    dispositif_counts = _count(
-        plan,
-        "dispositif",
-        published_session_dispositif.c.dispositif_code,
-        (published_session_dispositif, published_session_dispositif.c.session_id == PublishedSession.session_id),
+    result["dispositif"] = _labelled(
+        counts["dispositif"], {str(d.code): d.label for d in dispositifs}, params.dispositif
     )
-    dispositif_labels = {str(d.code): d.label for d in db.session.scalars(sa.select(Dispositif))}
-    result["dispositif"] = _labelled(dispositif_counts, dispositif_labels, params.dispositif)
-    financeur_counts = _count(
-        plan,
-        "financeur",
-        Dispositif.financeur_code,
-        (published_session_dispositif, published_session_dispositif.c.session_id == PublishedSession.session_id),
-        (Dispositif, Dispositif.code == published_session_dispositif.c.dispositif_code),
-    )
-    result["financeur"] = _labelled(financeur_counts, codelist("dict-financeurs"), params.financeur)
-    public_counts = _count(
-        plan,
-        "public",
-        published_session_public.c.public_code,
-        (published_session_public, published_session_public.c.session_id == PublishedSession.session_id),
-    )
+    result["financeur"] = _labelled(counts["financeur"], codelist("dict-financeurs"), params.financeur)
     public_labels = {
-        p.code: p.label for p in db.session.scalars(sa.select(Public).where(Public.code.in_(list(public_counts))))
+        p.code: p.label for p in db.session.scalars(sa.select(Public).where(Public.code.in_(list(counts["public"]))))
     }
-    result["public"] = _labelled(public_counts, public_labels, params.public)
-    result["certifiante"] = _boolean(plan, "certifiante", PublishedAction.certifiante.is_(True), params.certifiante)
-    result["cpf"] = _boolean(plan, "cpf", _sessions_with_dispositifs(cpf_dispositif_codes()), params.cpf)
+    result["public"] = _labelled(counts["public"], public_labels, params.public)
+    result["certifiante"] = _boolean(counts["certifiante"], params.certifiante)
+    result["cpf"] = _boolean(counts["cpf"], params.cpf)
     niveaux = {code: niveau_label(code) for code in codelist("dict-niveaux")}
-    result["niveau"] = _labelled(
-        _count(plan, "niveau", PublishedAction.niveau_sortie), niveaux, params.niveau, order=list(niveaux)
-    )
+    result["niveau"] = _labelled(counts["niveau"], niveaux, params.niveau, order=list(niveaux))
     modalites = codelist("dict-modalites-enseignement")
-    result["modalite"] = _labelled(
-        _count(plan, "modalite", PublishedSession.modalite_enseignement), modalites, params.modalite, list(modalites)
-    )
-    result["entrees_permanentes"] = _boolean(
-        plan, "entrees_permanentes", PublishedSession.entrees_sorties == PERMANENT_ENTRIES, params.entrees_permanentes
-    )
-    result["recrutement_ouvert"] = _boolean(
-        plan, "recrutement_ouvert", PublishedSession.etat_recrutement == OPEN_RECRUITMENT, params.recrutement_ouvert
-    )
+    result["modalite"] = _labelled(counts["modalite"], modalites, params.modalite, list(modalites))
+    result["entrees_permanentes"] = _boolean(counts["entrees_permanentes"], params.entrees_permanentes)
+    result["recrutement_ouvert"] = _boolean(counts["recrutement_ouvert"], params.recrutement_ouvert)
     return result
 
 
@@ -419,14 +473,16 @@ def search(
     if cursor:
         where.append(_after(keys, decode_cursor(cursor, sort, keys)))
     columns = [expression.label(f"k_{name}") for name, expression, _ in keys]
-    query = _base(columns, where).order_by(
+    query = _base(columns, where, with_action=sort == "pertinence").order_by(
         *(expression.desc() if descending else expression.asc() for _, expression, descending in keys)
     )
     rows = db.session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, list(rows[-1])) if more and rows else None
-    total = db.session.scalar(_base([sa.func.count(sa.distinct(PublishedSession.session_id))], plan.where()))
+    dispositifs = _dispositifs() if with_facets else []
+    counts = facet_counts(plan, FACETS if with_facets else (), cpf_dispositif_codes(dispositifs))
+    total = counts[TOTAL].get(None, 0)
     distances = {}
     if plan.origin is not None and rows:
         distances = dict(
@@ -442,7 +498,7 @@ def search(
         sort=sort,
         total=total,
         items=items,
-        facets=facets(params, plan) if with_facets else {},
+        facets=facets(params, counts, dispositifs) if with_facets else {},
         next_cursor=next_cursor,
         origin=plan.origin,
         warnings=plan.warnings,

@@ -57,6 +57,7 @@ from models.organisations import organisation_habilitation
 from models.referentials import dispositif_public
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
+from sofi.services.publication import facet_codes
 from sofi.text import search_key
 
 VACUUMED = (
@@ -862,16 +863,17 @@ class _Generator:
                 }
             )
             restantes = [d["nb_places_restantes"] for d in dispositif_snapshots if d["nb_places_restantes"] is not None]
+            publics = sorted({p["code"] for d in dispositif_snapshots for p in d["publics"]})
             chunk.published_sessions.append(
                 (
                     session_id, action_id, fas_code, start, end, place["commune"]["code_insee"],
                     place["commune"]["departement"], place["latitude"], place["longitude"], values["etat_recrutement"],
                     values["modalite_enseignement"], values["entrees_sorties"], sum(restantes) if restantes else None,
-                    now,
+                    now, formation["certifiante"], formation["niveau_sortie"], sorted(formation["formacodes"]),
+                    facet_codes(d["code"] for d in dispositif_snapshots), facet_codes(publics),
                 )
             )  # fmt: skip
             chunk.published_session_dispositifs.extend((session_id, d["code"]) for d in dispositif_snapshots)
-            publics = sorted({p["code"] for d in dispositif_snapshots for p in d["publics"]})
             chunk.published_session_publics.extend((session_id, code) for code in publics)
         if not published:
             return
@@ -982,7 +984,8 @@ class _Chunk:
             [
                 "session_id", "action_id", "fas_code", "date_debut", "date_fin", "commune_code", "departement",
                 "latitude", "longitude", "etat_recrutement", "modalite_enseignement", "entrees_sorties",
-                "places_restantes", "updated_at",
+                "places_restantes", "updated_at", "certifiante", "niveau_sortie", "formacodes", "dispositifs",
+                "publics",
             ],
             self.published_sessions,
         )  # fmt: skip

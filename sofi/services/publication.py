@@ -256,6 +256,11 @@ def snapshot(action: Action) -> dict:
     }
 
 
+def facet_codes(codes) -> list[str]:
+    """The distinct codes of a session (dispositifs, publics) as stored on its search row, sorted."""
+    return sorted({str(code) for code in codes})
+
+
 def publish(action: Action, user: User | None = None) -> PublishedAction:
     """Store (or replace) the published version of ``action``; the caller commits."""
     data = snapshot(action)
@@ -311,6 +316,11 @@ def publish(action: Action, user: User | None = None) -> PublishedAction:
                 modalite_enseignement=session.modalite_enseignement,
                 entrees_sorties=session.entrees_sorties,
                 places_restantes=sum(restantes) if restantes else None,
+                certifiante=formation.certifiante,
+                niveau_sortie=formation.niveau_sortie,
+                formacodes=sorted(formation.formacode_codes),
+                dispositifs=facet_codes(d.dispositif_code for d in session.dispositifs),
+                publics=facet_codes(p.code for d in session.dispositifs for p in d.publics),
             )
         )
     db.session.flush()
