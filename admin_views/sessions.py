@@ -215,9 +215,12 @@ class SessionView(KeysetListMixin, GuidedFormMixin, PresetMixin, SofiModelView):
             if entry.date.data
         ]
         session.periodes_inscription = [
-            PeriodeInscription(type=entry.type.data, date_debut=entry.date_debut.data, date_fin=entry.date_fin.data)
+            # ``entry.type`` is the FormField's own type name: the sub-field is ``entry.form.type``.
+            PeriodeInscription(
+                type=entry.form.type.data, date_debut=entry.date_debut.data, date_fin=entry.date_fin.data
+            )
             for entry in form.periodes_inscription
-            if entry.type.data and entry.date_debut.data
+            if entry.form.type.data and entry.date_debut.data
         ]
 
     # Copy of sessions ---------------------------------------------------------------------

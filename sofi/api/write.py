@@ -33,6 +33,7 @@ from sofi.api.blueprint import api
 from sofi.api.errors import ApiError, detail
 from sofi.audit import acting_as
 from sofi.rules import blocking, check_action
+from sofi.sanitize import clean_html
 from sofi.services import offer, workflow
 from sofi.services.api_tokens import TokenError, authenticate
 from sofi.services.errors import DomainError
@@ -100,6 +101,18 @@ DISPOSITIF_FIELDS = (
     "publics",
 )
 CONTACT_FIELDS = ("referent_pmr_id", "referent_prf_id", "mail_liaison_id", "referent_mobilite_id")
+# Rich text (the workspace forms' RichTextField): reduced to the same safe HTML subset as in the forms.
+RICH_TEXT_FIELDS = frozenset(
+    {
+        "complement_programme",
+        "objectifs",
+        "resultats_attendus",
+        "plus_formation",
+        "equipement_commentaire",
+        "commentaire_prerequis",
+        "commentaire_duree",
+    }
+)
 
 
 # Authentication --------------------------------------------------------------------------------
@@ -246,6 +259,8 @@ def _apply(record, data: dict, allowed: tuple[str, ...]) -> None:
                     Contact, _convert(model, name, raw), name, Contact.organisation_id == organisation.id
                 )
                 setattr(record, name.removesuffix("_id"), contact)
+            elif name in RICH_TEXT_FIELDS:
+                setattr(record, name, clean_html(_convert(model, name, raw)))
             else:
                 setattr(record, name, _convert(model, name, raw))
         except ModelValidationError as error:
