@@ -22,10 +22,16 @@ __all__ = ["babel", "csrf", "db", "login_manager", "migrate"]
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite enforces foreign keys (and their ON DELETE rules) only when asked to."""
+    """SQLite enforces foreign keys (and their ON DELETE rules) only when asked to.
+
+    In WAL mode, ``synchronous=NORMAL`` is SQLite's recommended setting: a commit no longer waits
+    for the disk (an application crash loses nothing; a power cut may lose the last commits, never
+    corrupts the file), which makes each commit about 10 times cheaper.
+    """
     module = type(dbapi_connection).__module__
     if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

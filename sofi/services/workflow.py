@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
@@ -18,9 +19,15 @@ from models import (
     ActionMessage,
     ActionStatus,
     CertifInfo,
+    Formation,
+    FormationFormacode,
     FunderApproval,
     MessageKind,
+    Organisation,
     Role,
+    SessionDispositif,
+    SessionFormation,
+    Site,
     User,
     db,
 )
@@ -57,7 +64,10 @@ def _require_validator(user: User) -> None:
         raise DomainError("Seuls les valideurs du Cariforef peuvent faire cela.")
 
 
-def _commit(message: str = "Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page.") -> None:
+CONCURRENT_CHANGE = "Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page."
+
+
+def _commit(message: str = CONCURRENT_CHANGE) -> None:
     """Commit; a concurrent change of the same action (optimistic lock) becomes a French error."""
     try:
         db.session.commit()
@@ -103,6 +113,16 @@ def submit_action(user: User, action: Action, today: date | None = None) -> None
 
 def approve(user: User, action: Action, today: date | None = None) -> None:
     """Publish the action: its published version is replaced atomically by the approved tree."""
+    try:
+        _approve(user, action, today)
+    except StaleDataError as error:  # a concurrent approval or edit got there first
+        db.session.rollback()
+        raise DomainError(CONCURRENT_CHANGE) from error
+    _commit()
+
+
+def _approve(user: User, action: Action, today: date | None) -> None:
+    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once)."""
     _require_validator(user)
     if action.status not in REVIEWABLE:
         raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
@@ -117,14 +137,9 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
     if region:
         raise DomainError(programmes.region_refusal_message(region))
     _set_status(action, ActionStatus.PUBLIEE)
-    try:
-        db.session.flush()  # the version check happens here: a concurrent approval fails
-    except StaleDataError as error:
-        db.session.rollback()
-        raise DomainError("Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page.") from error
+    db.session.flush()  # the version check happens here: a concurrent approval fails
     publication.publish(action, user)
     _notify_organisation(action, "SOFI : action validée", "Votre action a été validée et publiée.")
-    _commit()
 
 
 def required_funders(action: Action) -> set[str]:
@@ -263,66 +278,75 @@ class BulkResult:
     skipped: list[tuple[Action, str]]
 
 
-def bulk_approve(user: User, actions: list[Action], today: date | None = None) -> BulkResult:
-    """Approve every selected action that nothing blocks; list the others with their reasons."""
+def bulk_approve(user: User, actions: list[Action], today: date | None = None, batch: int = 100) -> BulkResult:
+    """Approve every selected action that nothing blocks; list the others with their reasons.
+
+    Each approval is all-or-nothing (a savepoint), and approvals are committed ``batch`` at a
+    time: one commit per action would cost more than the approvals themselves. The trees are
+    loaded a batch at a time and stay loaded across commits; a concurrent change of an action
+    is still caught by its version check (the batch is then refused and listed as skipped).
+    """
     _require_validator(user)
     result = BulkResult([], [])
-    # The rules and the snapshot read every action's whole tree: load the trees in a few queries
-    # and keep them loaded from one approval's commit to the next (each approval still commits on
-    # its own; a concurrent change is still caught by the version check of the action).
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        _load_trees(actions)
-        for action in actions:
+        for start in range(0, len(actions), batch):
+            chunk = actions[start : start + batch]
+            _load_trees(chunk)
+            approved = []
+            for action in chunk:
+                try:
+                    with session.begin_nested():
+                        _approve(user, action, today)
+                except DomainError as error:
+                    result.skipped.append((action, error.message))
+                except StaleDataError:
+                    result.skipped.append((action, CONCURRENT_CHANGE))
+                else:
+                    approved.append(action)
             try:
-                approve(user, action, today)
+                _commit()
             except DomainError as error:
-                result.skipped.append((action, error.message))
+                result.skipped.extend((action, error.message) for action in approved)
             else:
-                result.done.append(action)
+                result.done.extend(approved)
     finally:
         session.expire_on_commit = expire_on_commit
     return result
 
 
-def _load_trees(actions: list[Action], chunk: int = 500) -> None:
-    """Eager-load the F-A-S-D trees of ``actions`` (a constant number of queries per chunk)."""
-    from sqlalchemy.orm import joinedload, selectinload
-
-    from models import Formation, FormationFormacode, Organisation, SessionDispositif, SessionFormation, Site
-
+def _load_trees(actions: list[Action]) -> None:
+    """Eager-load the F-A-S-D trees of ``actions`` (a constant number of queries)."""
     organisation = (selectinload(Organisation.habilitations), selectinload(Organisation.conventionnements))
     site = (joinedload(Site.commune), joinedload(Site.organisation))
-    ids = [action.id for action in actions]
-    for start in range(0, len(ids), chunk):
-        db.session.scalars(
-            sa.select(Action)
-            .where(Action.id.in_(ids[start : start + chunk]))
-            .options(
-                joinedload(Action.formation).options(
-                    selectinload(Formation.domaines).joinedload(FormationFormacode.formacode),
-                    selectinload(Formation.blocs),
-                    joinedload(Formation.certification),
-                    joinedload(Formation.certifinfo),
+    db.session.scalars(
+        sa.select(Action)
+        .where(Action.id.in_([action.id for action in actions]))
+        .options(
+            joinedload(Action.formation).options(
+                selectinload(Formation.domaines).joinedload(FormationFormacode.formacode),
+                selectinload(Formation.blocs),
+                joinedload(Formation.certification),
+                joinedload(Formation.certifinfo),
+            ),
+            joinedload(Action.organisation).options(*organisation, joinedload(Organisation.commune)),
+            joinedload(Action.site).options(*site),
+            selectinload(Action.sessions).options(
+                joinedload(SessionFormation.site).options(*site),
+                joinedload(SessionFormation.organisme_responsable).joinedload(Organisation.commune),
+                joinedload(SessionFormation.referent_pmr),
+                joinedload(SessionFormation.referent_prf),
+                joinedload(SessionFormation.mail_liaison),
+                joinedload(SessionFormation.referent_mobilite),
+                selectinload(SessionFormation.informations_collectives),
+                selectinload(SessionFormation.periodes_inscription),
+                selectinload(SessionFormation.dispositifs).options(
+                    joinedload(SessionDispositif.dispositif), selectinload(SessionDispositif.publics)
                 ),
-                joinedload(Action.organisation).options(*organisation, joinedload(Organisation.commune)),
-                joinedload(Action.site).options(*site),
-                selectinload(Action.sessions).options(
-                    joinedload(SessionFormation.site).options(*site),
-                    joinedload(SessionFormation.organisme_responsable).joinedload(Organisation.commune),
-                    joinedload(SessionFormation.referent_pmr),
-                    joinedload(SessionFormation.referent_prf),
-                    joinedload(SessionFormation.mail_liaison),
-                    joinedload(SessionFormation.referent_mobilite),
-                    selectinload(SessionFormation.informations_collectives),
-                    selectinload(SessionFormation.periodes_inscription),
-                    selectinload(SessionFormation.dispositifs).options(
-                        joinedload(SessionDispositif.dispositif), selectinload(SessionDispositif.publics)
-                    ),
-                ),
-            )
-        ).unique().all()
+            ),
+        )
+    ).unique().all()
 
 
 def bulk_reject(user: User, actions: list[Action], reason: str) -> BulkResult:
