@@ -87,6 +87,12 @@ def click_and_wait(journey: Journey, locator, url_pattern: str) -> None:
         ) from None
 
 
+def reload_with(journey: Journey, locator) -> None:
+    """Click a button that posts the form back to the same page (search, add a row) and wait for the new page."""
+    with journey.page.expect_navigation():
+        locator.click()
+
+
 def expect_message(journey: Journey, text: str) -> None:
     """A flashed message (success, error) shown at the top of the page."""
     expect(journey.page.locator(".alert", has_text=text).first).to_be_visible()
@@ -100,6 +106,11 @@ def save(journey: Journey, next_url: str) -> None:
 def check(journey: Journey, *labels: str) -> None:
     for text in labels:
         journey.page.get_by_label(text, exact=True).check()
+
+
+def choose(select, text: str) -> None:
+    """Choose the option of a drop-down whose label contains ``text``."""
+    select.select_option(label=select.locator("option", has_text=text).first.inner_text().strip())
 
 
 def id_in_url(journey: Journey, name: str) -> int:
