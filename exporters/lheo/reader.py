@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from exporters import xml_syntax
 from exporters.lheo import NS22, NS23, schema
 from exporters.lheo import mapping as m
 
@@ -187,8 +188,8 @@ class LheoStream:
                         self._structure_error(element, f"Élément « {name} » inattendu sous « offres ».")
         except etree.XMLSyntaxError as error:
             raise LheoFileError(
-                f"Le fichier n'est pas un document XML bien formé ou dépasse les limites de lecture "
-                f"(ligne {error.lineno}) : {error.msg}"
+                f"Le fichier n'est pas un document XML bien formé ou dépasse les limites de lecture : "
+                f"{xml_syntax.describe(error)}."
             ) from error
         if self.info.root == "lheo" and not seen_offres:
             self._structure_error_at(None, "Élément « offres » manquant.")

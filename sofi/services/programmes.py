@@ -15,6 +15,7 @@ and the Region's consent on changes to published programme actions.
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ from sofi import audit, permissions
 from sofi.rules.programme import parse_lot
 from sofi.services import offer
 from sofi.services.errors import DomainError, ImportFileError
+from sofi.services.tabular import csv_problem, formula_problem, looks_like_formula
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TEMPLATES_FILE = DATA_DIR / "programme-templates.json"
@@ -104,6 +106,7 @@ LOT_FIELD_LABELS = {
     "id_action_cr": "l'ID action CR",
 }
 MAX_ERRORS_SHOWN = 50
+MAX_XLSX_INFLATED = 50 * 1024 * 1024  # the yearly file is a few hundred lines: far below
 
 
 # --- reading the file ----------------------------------------------------------------------
@@ -133,33 +136,62 @@ def _rows_from_csv(content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = content.decode("cp1252")
+        try:
+            text = content.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                "Le fichier n'est pas un texte CSV : ses octets ne sont ni de l'UTF-8 ni du Windows-1252."
+            ) from error
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    return [[_cell(value) for value in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [[_cell(value) for value in row] for row in reader]
+    except csv.Error as error:
+        raise ImportFileError(csv_problem(error, reader.line_num)) from error
+
+
+def _check_xlsx_size(content: bytes) -> None:
+    """Refuse a zip bomb before openpyxl inflates it: the sizes announced by the archive are bounded."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise ImportFileError("Le fichier XLSX n'a pas pu être lu (fichier endommagé ou d'un autre format).") from error
+    if inflated > MAX_XLSX_INFLATED:
+        raise ImportFileError(
+            f"Le fichier XLSX décompressé ferait {inflated / 1048576:.0f} Mo : la limite est de "
+            f"{MAX_XLSX_INFLATED / 1048576:.0f} Mo. Rien n'a été importé."
+        )
 
 
 def _rows_from_xlsx(content: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_size(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of errors on a damaged file
         raise ImportFileError("Le fichier XLSX n'a pas pu être lu (fichier endommagé ou d'un autre format).") from error
     try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            row = []
-            for value in values:
-                if isinstance(value, int) and not isinstance(value, bool):
-                    row.append(str(value))
-                else:
-                    row.append(_cell(value))
-            rows.append(row)
-        return rows
+        return _sheet_rows(workbook)
+    except Exception as error:  # a damaged sheet only shows while its rows are read
+        raise ImportFileError("La feuille du fichier XLSX n'a pas pu être lue (fichier endommagé).") from error
     finally:
         workbook.close()
+
+
+def _sheet_rows(workbook) -> list[list[str]]:
+    rows = []
+    for values in workbook.worksheets[0].iter_rows(values_only=True):
+        row = []
+        for value in values:
+            if isinstance(value, int) and not isinstance(value, bool):
+                row.append(str(value))
+            else:
+                row.append(_cell(value))
+        rows.append(row)
+    return rows
 
 
 def read_rows(content: bytes, filename: str) -> list[tuple[int, dict]]:
@@ -215,7 +247,7 @@ class FileLine:
 
 
 def _integer(value: str, label: str, minimum: int, maximum: int) -> int:
-    if not value.isdigit() or not minimum <= int(value) <= maximum:
+    if not (value.isascii() and value.isdigit()) or not minimum <= int(value) <= maximum:
         raise ValueError(f"{label} « {value} » doit être un nombre entier entre {minimum} et {maximum}")
     return int(value)
 
@@ -263,6 +295,8 @@ def _check_line(number: int, raw: dict) -> tuple[FileLine | None, list[str]]:
     ):
         if len(raw[column]) > limit:
             fail(f"la colonne {column} est limitée à {limit} caractères ({len(raw[column])} saisis)")
+        elif looks_like_formula(raw[column]):
+            fail(formula_problem(column, raw[column]))
     parsed = parse_lot(raw["lot"])
     if parsed is not None and "annee" in values and parsed.year != values["annee"]:
         fail(f"le lot {raw['lot']} porte l'année {parsed.year} mais la colonne annee indique {values['annee']}")

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from models import CertifInfo, Formacode, db
 from sofi.services.errors import ImportFileError
+from sofi.services.referentials.limits import check_lengths
 from sofi.services.referentials.progress import Progress, counting_text, no_progress
+from sofi.services.tabular import csv_problem, formula_problem, looks_like_formula
 from sofi.text import search_key
 
 REQUIRED_COLUMNS = {
@@ -27,6 +29,7 @@ REQUIRED_COLUMNS = {
     "Etat_Libelle",
 }
 ROME_COLUMNS = [f"Code_Rome_{n}" for n in range(1, 6)]
+TEXT_COLUMNS = ("Libelle_Diplome", "Libelle_Type_Diplome", "Libelle_FormaCode", "certificateur", "Etat_Libelle")
 BATCH_SIZE = 1000
 
 
@@ -47,7 +50,7 @@ def _clean(value: str | None) -> str | None:
 
 def _parse_row(row: dict, line: int) -> dict:
     code = _clean(row["Code_Diplome"])
-    if code is None or not code.isdigit():
+    if code is None or not (code.isascii() and code.isdigit()):
         raise ImportFileError(f"Ligne {line} : le code Certif Info « {code or ''} » n'est pas un nombre.")
     if len(code.lstrip("0")) > 9:  # an integer column
         raise ImportFileError(f"Ligne {line} : le code Certif Info « {code} » est trop long (9 chiffres au plus).")
@@ -60,7 +63,10 @@ def _parse_row(row: dict, line: int) -> dict:
             updated_on = datetime.strptime(updated_on, "%d/%m/%Y").date()
         except ValueError as error:
             raise ImportFileError(f"Ligne {line} : la date « {updated_on} » n'est pas au format JJ/MM/AAAA.") from error
-    return {
+    for column in TEXT_COLUMNS:
+        if looks_like_formula(_clean(row[column])):
+            raise ImportFileError(f"Ligne {line} : {formula_problem(column, _clean(row[column]))}.")
+    values = {
         "code": int(code),
         "intitule": intitule[:500],
         "type_libelle": _clean(row["Libelle_Type_Diplome"]),
@@ -82,6 +88,8 @@ def _parse_row(row: dict, line: int) -> dict:
             row["certificateur"],
         ),
     }
+    check_lengths(CertifInfo, values, f"Ligne {line}")
+    return values
 
 
 def _rows(path: Path, progress: Progress):
@@ -96,12 +104,12 @@ def _rows(path: Path, progress: Progress):
                     + ", ".join(sorted(missing))
                     + "."
                 )
-            for line, row in enumerate(reader, start=2):
-                yield _parse_row(row, line)
+            for row in reader:
+                yield _parse_row(row, reader.line_num)
     except UnicodeDecodeError as error:
         raise ImportFileError("Le fichier n'est pas encodé en UTF-8.") from error
     except csv.Error as error:
-        raise ImportFileError(f"Le fichier CSV est mal formé : {error}.") from error
+        raise ImportFileError(csv_problem(error, reader.line_num)) from error
     except OSError as error:
         raise ImportFileError(f"Impossible de lire le fichier « {path} » : {error.strerror}.") from error
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import selectinload
 
+from exporters import xml_syntax
 from models import (
     BlocCompetences,
     Certificateur,
@@ -24,6 +25,7 @@ from models import (
     db,
 )
 from sofi.services.errors import ImportFileError
+from sofi.services.referentials.limits import check_lengths
 from sofi.services.referentials.progress import CountingReader, Progress, no_progress
 from sofi.text import search_key
 
@@ -108,6 +110,17 @@ def parse_fiche(element, position: int) -> FicheRecord:
         capacites_attestees=_text(element, "CAPACITES_ATTESTEES"),
         prerequis=_text(element, "PREREQUIS_ENTREE_FORMATION"),
     )
+    check_lengths(
+        Certification,
+        {
+            "intitule": intitule,
+            "type_code": record.type_code,
+            "type_libelle": record.type_libelle,
+            "niveau_europeen": record.niveau,
+            "etat_fiche": record.etat,
+        },
+        f"Fiche {numero}",
+    )
     for formacode in element.iterfind("FORMACODES/FORMACODE"):
         code = _text(formacode, "CODE")
         if code:
@@ -120,6 +133,7 @@ def parse_fiche(element, position: int) -> FicheRecord:
         if code is None or code in seen_blocs:  # the real export repeats some bloc codes
             continue
         seen_blocs.add(code)
+        check_lengths(BlocCompetences, {"code": code}, f"Fiche {numero}, bloc")
         record.blocs.append(
             {
                 "code": code,
@@ -132,6 +146,7 @@ def parse_fiche(element, position: int) -> FicheRecord:
         nom = _text(certificateur, "NOM_CERTIFICATEUR")
         siret = _text(certificateur, "SIRET_CERTIFICATEUR")
         if nom:
+            check_lengths(Certificateur, {"siret": siret, "nom": nom}, f"Fiche {numero}, certificateur")
             record.certificateurs.append((siret, nom))
             if siret and _text(certificateur, "ETAT_CERTIFICATEUR") in ACTIVE_HABILITATIONS:
                 record.habilitated_sirets.add(siret)
@@ -160,6 +175,11 @@ def iter_fiches(path: Path, progress: Progress = no_progress):
             for event, element in context:
                 if event == "start":
                     if not root_checked:
+                        if element.getroottree().docinfo.doctype:
+                            raise ImportFileError(
+                                "Le document contient une déclaration DOCTYPE (entités, DTD externe) : refusé par "
+                                "sécurité, un export de France compétences n'en a pas."
+                            )
                         if element.tag != "FICHES":
                             raise ImportFileError(
                                 f"Ce fichier n'est pas un export RNCP/RS de France compétences "
@@ -179,7 +199,7 @@ def iter_fiches(path: Path, progress: Progress = no_progress):
             if not root_checked:
                 raise ImportFileError("Le fichier est vide.")
     except etree.XMLSyntaxError as error:
-        raise ImportFileError(f"Le fichier XML est mal formé : {error.msg} (ligne {error.lineno}).") from error
+        raise ImportFileError(f"Le fichier XML est mal formé : {xml_syntax.describe(error)}.") from error
     except OSError as error:
         raise ImportFileError(f"Impossible de lire le fichier « {path} » : {error.strerror}.") from error
 
@@ -234,7 +254,9 @@ class _Writer:
         certification.rome_codes = record.rome
         for code, label in record.formacodes:
             if code not in self.known_formacodes and len(code) == 5:
-                db.session.add(Formacode(code=code, label=label, version="RNCP", search_text=search_key(code, label)))
+                db.session.add(
+                    Formacode(code=code, label=label[:255], version="RNCP", search_text=search_key(code, label))
+                )
                 self.known_formacodes.add(code)
         # Blocs are matched on their code so that formations keep the blocs they selected.
         blocs = {bloc.code: bloc for bloc in certification.blocs}
