@@ -11,6 +11,7 @@ from admin_views.dispositifs import DispositifView
 from admin_views.formations import FormationView
 from admin_views.funders import FunderView
 from admin_views.history import HistoryView
+from admin_views.original_templates import add_original_templates
 from admin_views.programmes import add_programme_views
 from admin_views.reference import CertificationView, CertifInfoView, DispositifBaseView
 from admin_views.sessions import SessionView
@@ -32,6 +33,7 @@ from models import (
 
 
 def init_admin(app) -> Admin:
+    add_original_templates(app)
     admin = Admin(
         app,
         name="SOFI",

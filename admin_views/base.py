@@ -51,7 +51,8 @@ class SofiModelView(ModelView):
         return permissions.scoped(super().get_count_query(), self.model, current_user)
 
     def get_one(self, id):
-        record = self.get_query().filter(self.model.id == int(id)).one_or_none() if str(id).isdigit() else None
+        key = getattr(self.model, self._primary_key)  # "id", or "code" for the base Dispositif
+        record = self.get_query().filter(key == int(id)).one_or_none() if str(id).isdigit() else None
         if record is None:
             abort(404)
         return record

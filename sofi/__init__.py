@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     from sofi.cli import sofi_cli
     from sofi.health import health
     from sofi.lheo_api import lheo_api
+    from sofi.security_headers import init_security_headers
     from sofi.templating import register_template_helpers
 
     app.register_blueprint(health)
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     register_template_helpers(app)
+    init_security_headers(app)
     if app.config.get("SOFI_PROXY_FIX"):
         # Behind a reverse proxy: trust one proxy for the client address and scheme (login throttling, links).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

@@ -34,6 +34,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SOFI_ENV") == "production",
+        "SOFI_HSTS": os.environ.get("SOFI_ENV") == "production",  # Strict-Transport-Security (sofi/security_headers.py)
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
         "SOFI_PROXY_FIX": os.environ.get("SOFI_PROXY_FIX") == "1",

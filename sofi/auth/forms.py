@@ -143,6 +143,6 @@ class KeyRequestForm(FlaskForm):
         "Message",
         filters=[_strip],
         validators=[Optional(), Length(max=MESSAGE_MAX, message=f"Le message est limité à {MESSAGE_MAX} caractères.")],
-        render_kw={"rows": 5, "maxlength": MESSAGE_MAX},
+        render_kw={"rows": 5, "maxlength": MESSAGE_MAX, "data-maxlength": MESSAGE_MAX},
         description="Précisez par exemple votre fonction dans l'établissement.",
     )

@@ -37,6 +37,25 @@
     });
   }
 
+  /* Flask-Admin's bulk action menu (templates/admin/actions.html): the item names the action that
+     Flask-Admin's actions.js runs on the selected rows, after its confirmation. */
+  function modelActions() {
+    document.addEventListener("click", function (event) {
+      var item = event.target.closest("[data-model-action]");
+      if (!item || !window.modelActions) { return; }
+      event.preventDefault();
+      window.modelActions.execute(item.getAttribute("data-model-action"));
+    });
+  }
+
+  /* Links that only open a menu or add a filter ("#") never navigate. Listened to while the click
+     goes down (capture): Flask-Admin's menu script stops it before it would come back up. */
+  function placeholderLinks() {
+    document.addEventListener("click", function (event) {
+      if (event.target.closest('a[href="#"]')) { event.preventDefault(); }
+    }, true);
+  }
+
   function defaultPublics() {
     var form = document.querySelector("form[data-default-publics]");
     if (!form) { return; }
@@ -59,4 +78,6 @@
     confirmations();
     defaultPublics();
   });
+  modelActions();
+  placeholderLinks();
 })();
