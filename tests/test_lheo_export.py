@@ -176,6 +176,23 @@ def test_export_replaces_the_file_atomically(demo, cli, tmp_path, session, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["offre.xml"]  # no temporary file left
 
 
+def test_markup_characters_are_escaped_and_characters_xml_forbids_are_dropped(demo, cli, tmp_path, session):
+    published = session.scalars(sa.select(PublishedAction).order_by(PublishedAction.action_id)).first()
+    data = dict(published.data)
+    sessions = [dict(item) for item in data["sessions"]]
+    sessions[0]["commentaire_duree"] = "Matin & soir <\"pause\"> 'midi'\r\nsuite\tfin\x0b\x01"
+    data["sessions"] = sessions
+    published.data = data
+    session.commit()
+    output, _ = _export(cli, tmp_path)
+    root = parse(output)
+    assert_valid(root)
+    written = next(s for s in root.iter(f"{{{NS}}}session") if s.get("numero") == sessions[0]["fas_code"])
+    extras = written.find(f"{{{NS}}}extras[@info='sofi-session']")
+    commentaire = extras.find(f"{{{NS}}}extra[@info='commentaire-duree']").text
+    assert commentaire == "Matin & soir <\"pause\"> 'midi'\r\nsuite\tfin"
+
+
 def test_texts_limits_and_validation_errors_with_their_record(demo, cli, tmp_path, session):
     published = session.scalars(sa.select(PublishedAction).order_by(PublishedAction.action_id)).first()
     data = dict(published.data)
