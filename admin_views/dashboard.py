@@ -9,13 +9,18 @@ from flask_login import current_user
 
 from models import Action, SessionFormation, db
 from sofi import permissions
-from sofi.offer_queries import ACTION_PRESETS, SESSION_PRESETS
+from sofi.offer_queries import ACTION_PRESETS, SESSION_PRESETS, count_sessions
 
 
-def _counts(model, presets, today) -> list[int]:
-    """Every counter of ``model`` in one pass over the user's rows (``count(*) FILTER (WHERE …)``)."""
-    query = sa.select(*(sa.func.count().filter(preset.clause(today)) for preset in presets)).select_from(model)
-    return list(db.session.execute(permissions.scoped(query, model, current_user)).one())
+def _action_counts(today) -> list[int]:
+    """Every action counter in one pass over the user's actions (``count(*) FILTER (WHERE …)``)."""
+    query = sa.select(*(sa.func.count().filter(preset.clause(today)) for preset in ACTION_PRESETS)).select_from(Action)
+    return list(db.session.execute(permissions.scoped(query, Action, current_user)).one())
+
+
+def _session_counts(today) -> list[int]:
+    scope = lambda query: permissions.scoped(query, SessionFormation, current_user)  # noqa: E731
+    return count_sessions(SESSION_PRESETS, scope, today)
 
 
 class DashboardView(AdminIndexView):
@@ -28,8 +33,8 @@ class DashboardView(AdminIndexView):
     @expose("/")
     def index(self):
         today = date.today()
-        session_counters = list(zip(SESSION_PRESETS, _counts(SessionFormation, SESSION_PRESETS, today), strict=True))
-        action_counters = list(zip(ACTION_PRESETS, _counts(Action, ACTION_PRESETS, today), strict=True))
+        session_counters = list(zip(SESSION_PRESETS, _session_counts(today), strict=True))
+        action_counters = list(zip(ACTION_PRESETS, _action_counts(today), strict=True))
         return self.render(
             "admin/dashboard.html",
             session_counters=session_counters,
