@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
@@ -117,36 +118,38 @@ def _plain(value):
     return value
 
 
-def _columns(instance):
-    return [c for c in sa.inspect(type(instance)).columns if c.key not in SECRET_COLUMNS]
+@cache
+def _column_keys(model: type) -> tuple[str, ...]:
+    return tuple(c.key for c in sa.inspect(model).columns if c.key not in SECRET_COLUMNS)
 
 
 def _values(instance) -> dict:
-    state = sa.inspect(instance)
+    # state.dict holds the loaded values (what AttributeState.loaded_value reads), without building
+    # the per-instance attribute states: a bulk import creates thousands of rows per flush.
+    loaded = sa.inspect(instance).dict
     values = {}
-    for column in _columns(instance):
-        value = state.attrs[column.key].loaded_value
+    for key in _column_keys(type(instance)):
+        value = loaded.get(key, NO_VALUE)
         if value is not NO_VALUE:
-            values[column.key] = _plain(value)
+            values[key] = _plain(value)
     return values
 
 
 def _changes(instance) -> tuple[dict, dict]:
     state = sa.inspect(instance)
     before, after = {}, {}
-    for column in _columns(instance):
-        if column.key in IGNORED_COLUMNS:
+    for key in _column_keys(type(instance)):
+        if key in IGNORED_COLUMNS:
             continue
-        history = state.attrs[column.key].history
+        history = state.attrs[key].history
         if history.has_changes():
-            before[column.key] = _plain(history.deleted[0]) if history.deleted else None
-            after[column.key] = _plain(history.added[0]) if history.added else None
+            before[key] = _plain(history.deleted[0]) if history.deleted else None
+            after[key] = _plain(history.added[0]) if history.added else None
     return before, after
 
 
 def _loaded(instance, name):
-    value = sa.inspect(instance).attrs[name].loaded_value
-    return None if value is NO_VALUE else value
+    return sa.inspect(instance).dict.get(name)  # what is loaded, never a query
 
 
 def _owners(instance) -> tuple[int | None, int | None]:

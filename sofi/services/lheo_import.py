@@ -323,8 +323,12 @@ class Importer:
         self.known_formacodes = set(db.session.scalars(sa.select(Formacode.code)))
         self.known_romes = set(db.session.scalars(sa.select(Rome.code)))
         self.known_nsf = set(db.session.scalars(sa.select(Nsf.code)))
-        self.publics = {p.formacode_code or p.code: p.code for p in db.session.scalars(sa.select(Public))}
-        self.public_codes = set(self.publics.values())
+        # Reference rows resolved once (the identity map holds rows weakly: a get() per session would query).
+        self.public_rows = {p.code: p for p in db.session.scalars(sa.select(Public))}
+        self.publics = {p.formacode_code or p.code: p.code for p in self.public_rows.values()}
+        self.public_codes = set(self.public_rows)
+        self.schemes = {d.code: d for d in db.session.scalars(sa.select(Dispositif))}
+        self.known_communes = set(db.session.scalars(sa.select(Commune.code_insee)))
         self._created_codes: list[tuple[set, str]] = []
         self._reset_caches()
 
@@ -618,7 +622,11 @@ class Importer:
     def commune(self, address: dict) -> str | None:
         insee = address.get("insee")
         if insee and re.fullmatch(r"[0-9][0-9AB][0-9]{3}", insee):
-            if insee not in self.communes and db.session.get(Commune, insee) is None:
+            if (
+                insee not in self.communes
+                and insee not in self.known_communes
+                and db.session.get(Commune, insee) is None
+            ):
                 departement = address.get("departement") or (insee[:3] if insee.startswith("97") else insee[:2])
                 region = address.get("region") if address.get("region") and len(address["region"]) <= 3 else None
                 commune = Commune(
@@ -1085,7 +1093,7 @@ class Importer:
         if financeur not in codelist("dict-financeurs"):
             return None
         code = m.IMPORTED_DISPOSITIF_BASE + int(financeur)
-        dispositif = self.dispositifs.get(code) or db.session.get(Dispositif, code)
+        dispositif = self.dispositifs.get(code) or self.schemes.get(code) or db.session.get(Dispositif, code)
         if dispositif is None:
             dispositif = Dispositif(
                 code=code,
@@ -1109,7 +1117,7 @@ class Importer:
         if lheo_action.get("dispositifs") is not None:
             for item in lheo_action["dispositifs"]:
                 code = _int(item.get("code"))
-                scheme = db.session.get(Dispositif, code) if code is not None else None
+                scheme = (self.schemes.get(code) or db.session.get(Dispositif, code)) if code is not None else None
                 if scheme is None:
                     scheme = self._imported_dispositif(item.get("financeur") or "")
                     if scheme is None:
@@ -1193,7 +1201,7 @@ class Importer:
                 changed = True
             else:
                 changed = bool(_assign(dispositif, fields))
-            public_rows = [db.session.get(Public, c) for c in publics]
+            public_rows = [self.public_rows[c] for c in publics]
             if [p.code for p in dispositif.publics] != [p.code for p in public_rows] and {
                 p.code for p in dispositif.publics
             } != set(publics):
