@@ -6,7 +6,7 @@ PYTHON  ?= python3
 FLASK   := $(BIN)/flask --app app
 WORKERS ?= 2
 
-.PHONY: run test lint bench setup postgres clean browser
+.PHONY: run test lint bench setup postgres clean browser audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities of the pinned requirements (PyPI's advisories); fails on any, and when it cannot ask.
+audit: $(STAMP)
+	$(BIN)/pip-audit -r requirements.txt -r requirements-dev.txt --strict --progress-spinner off
 
 test: $(STAMP) postgres lint browser
 	$(BIN)/pytest -n $(WORKERS) -q
