@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from sofi.services.demo import DEMO_PASSWORD
-from tests.browser import screenshot
+from tests.browser import SCREENSHOTS, screenshot
 
 TIMEOUT_MS = 15_000
 
@@ -46,6 +46,8 @@ def start(page: Page, server: str, backend: str, name: str) -> Journey:
     page.set_default_timeout(TIMEOUT_MS)
     page.set_default_navigation_timeout(TIMEOUT_MS)
     journey = Journey(page, server, backend, name)
+    for old in (SCREENSHOTS / backend).glob(f"{name}-*.png"):
+        old.unlink()  # screenshots of an earlier run of this journey, which may have stopped elsewhere
     page.on("console", lambda message: message.type == "error" and journey.console.append(message.text))
     page.on("pageerror", lambda error: journey.console.append(str(error)))
     return journey
