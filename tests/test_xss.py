@@ -14,10 +14,13 @@ from urllib.parse import quote
 import lxml.html
 import pytest
 import sqlalchemy as sa
+from lxml import etree
 from werkzeug.datastructures import MultiDict
 
 from models import Action, ActionStatus, Formation, db
+from sofi.services.demo import DEMO_PASSWORD
 from tests.catalogue_support import bearer, token_for
+from tests.lheo_support import NS, assert_valid, parse
 from tests.web import csrf_token, login, logout
 from tests.xss_payloads import JS, html_problems, packed
 
@@ -234,7 +237,8 @@ def visit(client, urls: dict[str, str | None]) -> dict[str, list[str]]:
     return {url: problems for url, problems in found.items() if problems}
 
 
-def test_admin_screens_show_the_payloads_as_text(client, hostile):
+def _admin_problems(client, hostile: Hostile) -> dict[str, list[str]]:
+    """Lists, forms, recaps, history and token pages of the organisations; the validator's queue and reviews."""
     login(client, CARIFOREF)
     found = visit(
         client,
@@ -277,10 +281,12 @@ def test_admin_screens_show_the_payloads_as_text(client, hostile):
             "/admin/historique/": JS,
         },
     )
-    assert found == {}
+    logout(client)
+    return found
 
 
-def test_public_pages_show_the_payloads_as_text(client, hostile):
+def _public_problems(client, hostile: Hostile) -> dict[str, list[str]]:
+    """Catalogue search results, formation and organisation pages, with their JSON-LD."""
     formation = f"/formations/{hostile.formation_id}"
     found = visit(
         client,
@@ -293,10 +299,11 @@ def test_public_pages_show_the_payloads_as_text(client, hostile):
             f"/organismes/{CARIFOREF_SIRET}": JS,
         },
     )
-    assert found == {}
     page = lxml.html.document_fromstring(client.get(formation).get_data(as_text=True))
     (json_ld,) = page.xpath("//script[@type='application/ld+json']")
-    assert json.loads(json_ld.text)["name"] == hostile.intitule  # the payloads, as typed
+    if json.loads(json_ld.text)["name"] != hostile.intitule:
+        found[f"{formation} JSON-LD"] = ["the title is not the one typed"]
+    return found
 
 
 def _texts(value, key: str = ""):
@@ -311,20 +318,134 @@ def _texts(value, key: str = ""):
         yield key, value
 
 
-def test_api_serves_sanitised_rich_text_as_json(client, hostile):
-    urls = [
+def _api_problems(client, hostile: Hostile) -> dict[str, list[str]]:
+    """Public JSON: the right content type, rich text sanitised, plain text kept exactly as typed."""
+    found = {}
+    for url in (
         f"/api/v1/formations/{hostile.formation_id}",
         f"/api/v1/formations/{_action(DEAS).formation_id}",
         f"/api/v1/organisations/{CARIFOREF_SIRET}",
         "/api/v1/formations?domaine=15052",
-    ]
-    for url in urls:
+    ):
         response = client.get(url)
-        assert response.status_code == 200 and response.mimetype == "application/json", url
+        if response.status_code != 200 or response.mimetype != "application/json":
+            found[url] = [f"status {response.status_code}, {response.mimetype}"]
+            continue
         texts = list(_texts(response.get_json()))
-        rich = [(key, text) for key, text in texts if key in RICH_TEXT_KEYS and text]
-        assert rich or "domaine" in url, f"{url}: no rich text served"
-        assert {key: html_problems(text) for key, text in rich if html_problems(text)} == {}, url
-        assert any(JS in text for _key, text in texts), f"{url}: the payloads did not reach the API"
+        problems = [f"{key}: {p}" for key, text in texts if key in RICH_TEXT_KEYS for p in html_problems(text)]
+        if not any(JS in text for _key, text in texts):
+            problems.append("the payloads did not reach the API")
+        if problems:
+            found[url] = problems
     served = client.get(f"/api/v1/formations/{hostile.formation_id}").get_json()
-    assert served["formation"]["intitule"] == hostile.intitule  # plain text kept exactly as typed
+    if served["formation"]["intitule"] != hostile.intitule:
+        found["intitule"] = ["plain text not served as typed"]
+    return found
+
+
+# LHÉO elements (and action extras) carrying rich text: HTML that consumers show as such.
+RICH_LHEO_ELEMENTS = {"objectif-formation", "resultats-attendus", "contenu-formation"}
+RICH_LHEO_EXTRAS = {
+    "complement-programme",
+    "objectifs",
+    "resultats-attendus",
+    "plus-formation",
+    "equipement-commentaire",
+}
+
+
+def _rich_lheo_texts(root):
+    for element in root.iter():
+        name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if name in RICH_LHEO_ELEMENTS or (name == "extra" and element.get("info") in RICH_LHEO_EXTRAS):
+            yield element
+
+
+def _rich_lheo_problems(root) -> dict[str, list[str]]:
+    """Rich texts of an LHÉO document that would run script once shown as HTML."""
+    found = {}
+    for element in _rich_lheo_texts(root):
+        if problems := html_problems(element.text or ""):
+            found[f"{element.tag} {element.get('info') or ''}"] = [element.text[:300], *problems]
+    return found
+
+
+def _lheo_problems(client, cli, hostile: Hostile, tmp_path) -> dict[str, list[str]]:
+    """The LHÉO export and the formation's LHÉO document: XSD-valid, payloads escaped, rich text sanitised."""
+    output = tmp_path / "offre.xml"
+    result = cli("sofi", "export-lheo", "--output", str(output), "--organisation", CARIFOREF_SIRET)
+    assert result.exit_code == 0, result.output
+    served = client.get(f"/api/v1/formations/{hostile.formation_id}.lheo")
+    assert served.status_code == 200 and served.mimetype.endswith("xml")
+    found = {}
+    for name, root in (("export-lheo", parse(output)), ("formation.lheo", parse(served.get_data()))):
+        assert_valid(root)  # parse() has already refused anything not well-formed
+        problems = [f"{tag}: {p}" for tag, texts in _rich_lheo_problems(root).items() for p in texts]
+        if not any(JS in (e.text or "") for e in root.iter(f"{{{NS}}}intitule-formation")):
+            problems.append("no payload in the titles")
+        if not any(JS in (e.text or "") for e in _rich_lheo_texts(root)):
+            problems.append("no payload in the rich texts")
+        if problems:
+            found[name] = problems
+    return found
+
+
+def test_every_screen_the_api_and_lheo_show_the_payloads_inertly(client, cli, hostile, tmp_path):
+    found = _admin_problems(client, hostile)
+    found |= _public_problems(client, hostile)
+    found |= _api_problems(client, hostile)
+    found |= _lheo_problems(client, cli, hostile, tmp_path)
+    assert found == {}
+
+
+def test_no_payload_runs_in_a_real_browser(browser, live_server, hostile):
+    """Chromium with the CSP bypassed, so that only escaping and sanitising stand in the way."""
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    ran = {}
+
+    def open_all(urls):
+        for url in urls:
+            page.goto(f"{live_server}{url}", wait_until="load")
+            page.wait_for_timeout(50)  # autofocus and toggle handlers fire after load
+            if page.evaluate("window.__xss !== undefined") or dialogs:
+                ran[url] = list(dialogs)
+
+    def sign_in(email):
+        context.clear_cookies()
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/admin/**")
+
+    try:
+        open_all(
+            [
+                f"/formations/{hostile.formation_id}",
+                f"/formations/{_action(DEAS).formation_id}",
+                f"/organismes/{CARIFOREF_SIRET}",
+                "/formations?domaine=15052",
+            ]
+        )
+        sign_in(CARIFOREF)
+        open_all(
+            [
+                f"/admin/actions/recap/?id={hostile.action_id}",
+                f"/admin/actions/recap/?id={hostile.api_action_id}",
+                f"/admin/actions/edit/?id={hostile.action_id}",
+                f"/admin/sessions/edit/?id={hostile.session_id}",
+                f"/admin/sites/edit/?id={hostile.site_id}",
+                "/admin/sites/",
+                "/admin/portes_ouvertes/",
+                "/admin/api_tokens/",
+                "/admin/historique/",
+            ]
+        )
+        sign_in(VALIDATOR)
+        open_all([f"/admin/validation/review/?id={hostile.revision_id}", "/admin/validation/?etat=publiee"])
+    finally:
+        context.close()
+    assert ran == {}
