@@ -847,30 +847,59 @@ def archive(url: str) -> dict:
 WRK_SCRIPT = ROOT / "bench" / "load.lua"
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_ready(server: subprocess.Popen, port: int, log: Path, deadline_s: float = 180.0) -> None:
+    """Wait for gunicorn's /healthz to answer 200; fail loudly (with its log) if it exits or never answers.
+
+    Booting the app takes a while on a busy machine: the load must not start before the workers
+    answer, or wrk measures connection errors instead of the catalogue.
+    """
+    import urllib.request
+
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}): {log.read_text()[-1500:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer within {deadline_s:.0f} s: {log.read_text()[-1500:]}")
+
+
 def load_test(url: str, formation_ids: list[int]) -> dict:
     """gunicorn, 2 workers; wrk, 50 connections for 60 s on a mix of catalogue pages."""
     import shutil
 
     if not shutil.which("wrk") or not Path(Path(PYTHON).parent / "gunicorn").exists():
         return {"scenario": "catalogue_load", "ok": None, "error": "wrk or gunicorn missing (make bench installs them)"}
-    port = int(os.environ.get("BENCH_PORT", "8765"))
+    if not formation_ids:
+        return {"scenario": "catalogue_load", "ok": False, "error": "no published formation to request"}
+    # A port of its own: another bench run on the same machine must not answer in its place.
+    port = int(os.environ.get("BENCH_PORT") or _free_port())
     env = app_env(url)
     env["SOFI_API_RATE_LIMIT"] = "1000000 per minute"
     env["BENCH_FORMATIONS"] = ",".join(str(i) for i in formation_ids)
-    server = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
-         "bench.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    # gunicorn's log goes to a file: an unread pipe would fill up and block the server under load.
+    log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [str(Path(PYTHON).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
+             "--preload", "bench.wsgi:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
+        )  # fmt: skip
     try:
-        import urllib.request
-
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+        _wait_until_ready(server, port, log)
 
         def wrk(connections: int, seconds: int) -> dict:
             out = subprocess.run(
@@ -885,6 +914,7 @@ def load_test(url: str, formation_ids: list[int]) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    log.unlink()
     errors = loaded["errors"] + loaded["non_2xx"]
     return {
         "scenario": "catalogue_load",

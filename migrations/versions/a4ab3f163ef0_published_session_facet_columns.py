@@ -25,7 +25,7 @@ WITH formacodes AS (
     SELECT action_id, json_agg(formacode_code ORDER BY formacode_code) AS codes
     FROM published_formacode GROUP BY action_id
 ), dispositifs AS (
-    SELECT session_id, json_agg(dispositif_code::text ORDER BY dispositif_code) AS codes
+    SELECT session_id, json_agg(dispositif_code::text ORDER BY dispositif_code::text) AS codes
     FROM published_session_dispositif GROUP BY session_id
 ), publics AS (
     SELECT session_id, json_agg(public_code ORDER BY public_code) AS codes
@@ -58,7 +58,7 @@ UPDATE published_session SET
         WHERE f.action_id = published_session.action_id ORDER BY 1)),
     dispositifs = (SELECT json_group_array(code) FROM (
         SELECT CAST(dispositif_code AS TEXT) AS code FROM published_session_dispositif AS d
-        WHERE d.session_id = published_session.session_id ORDER BY dispositif_code)),
+        WHERE d.session_id = published_session.session_id ORDER BY 1)),
     publics = (SELECT json_group_array(code) FROM (
         SELECT public_code AS code FROM published_session_public AS p
         WHERE p.session_id = published_session.session_id ORDER BY 1))
@@ -66,20 +66,19 @@ UPDATE published_session SET
 
 
 def upgrade():
-    with op.batch_alter_table("published_session", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("certifiante", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("niveau_sortie", sa.String(length=2), nullable=True))
-        batch_op.add_column(sa.Column("dispositifs", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
-        batch_op.add_column(sa.Column("publics", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
-        batch_op.add_column(sa.Column("formacodes", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+    # Plain ALTER TABLE, not a batch copy of the table: on SQLite, dropping the old copy would delete
+    # the rows of the association tables through their ON DELETE CASCADE.
+    op.add_column(
+        "published_session", sa.Column("certifiante", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+    op.add_column("published_session", sa.Column("niveau_sortie", sa.String(length=2), nullable=True))
+    for name in ("dispositifs", "publics", "formacodes"):
+        op.add_column("published_session", sa.Column(name, sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
     postgresql = op.get_bind().dialect.name == "postgresql"
     op.execute(POSTGRESQL_BACKFILL if postgresql else SQLITE_BACKFILL)
 
 
 def downgrade():
-    with op.batch_alter_table("published_session", schema=None) as batch_op:
-        batch_op.drop_column("formacodes")
-        batch_op.drop_column("publics")
-        batch_op.drop_column("dispositifs")
-        batch_op.drop_column("niveau_sortie")
-        batch_op.drop_column("certifiante")
+    # Plain ALTER TABLE (SQLite ≥ 3.35 has DROP COLUMN), for the same reason as above.
+    for name in ("formacodes", "publics", "dispositifs", "niveau_sortie", "certifiante"):
+        op.execute(f"ALTER TABLE published_session DROP COLUMN {name}")
