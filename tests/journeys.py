@@ -38,6 +38,11 @@ class Journey:
         self.page.set_viewport_size({"width": size["width"], "height": size["height"] + 1})
         self.page.set_viewport_size(size)
 
+    def assert_nothing_refused(self) -> None:
+        """No script, style or form of the pages met the Content-Security-Policy's refusal."""
+        refused = [text for text in self.console if "Content Security Policy" in text]
+        assert not refused, refused
+
     def goto(self, path: str) -> None:
         self.page.goto(self.server + path)
 

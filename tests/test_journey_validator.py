@@ -157,3 +157,5 @@ def test_validator_question_answer_approval_bulk_approval_and_public_catalogue(n
     _find_in_catalogue(visitor, "Bureautique", BUREAUTIQUE, "catalogue-bureautique")
     _find_in_catalogue(visitor, "Gestes et postures", GESTES, "catalogue-gestes-et-postures")
     _find_in_catalogue(visitor, "concepteur développeur", CONCEPTEUR, "catalogue-concepteur")
+    for journey in (validator, organisation, visitor):
+        journey.assert_nothing_refused()

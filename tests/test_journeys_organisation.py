@@ -64,6 +64,7 @@ def test_certifying_formation_with_total_validation_up_to_submission(journey):
     submit_for_validation(journey)
     journey.shot("envoyee-en-validation")
     assert action_id
+    journey.assert_nothing_refused()
 
 
 def test_certifying_formation_with_partial_validation(journey):
@@ -95,6 +96,7 @@ def test_certifying_formation_with_partial_validation(journey):
     expect(blocs).to_have_text("RNCP37674BC01")
     expect(recap).to_contain_text("Compte personnel de formation (CPF)")
     journey.shot("etat-de-la-saisie")
+    journey.assert_nothing_refused()
 
 
 def test_non_certifying_formation_with_formacode_search(journey):
@@ -135,6 +137,7 @@ def test_non_certifying_formation_with_formacode_search(journey):
     expect(recap).to_contain_text("15052 (principal 15052)")
     expect(recap).to_contain_text("du 15/03/2027 au 19/03/2027")
     journey.shot("etat-de-la-saisie")
+    journey.assert_nothing_refused()
 
 
 def test_deas_with_two_dispositifs_on_one_session(journey):
@@ -174,6 +177,7 @@ def test_deas_with_two_dispositifs_on_one_session(journey):
     expect(page.get_by_role("heading", name=f"D — {AUTRES_FINANCEMENTS}")).to_be_visible()
     journey.shot("etat-de-la-saisie")
     submit_for_validation(journey)
+    journey.assert_nothing_refused()
 
 
 def test_prepa_avenir_sup_from_a_lot_of_the_regional_programme(journey):
@@ -211,3 +215,4 @@ def test_prepa_avenir_sup_from_a_lot_of_the_regional_programme(journey):
     expect(page.locator("body")).to_contain_text("PREPA Avenir Sup")
     journey.shot("etat-de-la-saisie")
     submit_for_validation(journey)
+    journey.assert_nothing_refused()
