@@ -210,6 +210,39 @@ def test_facet_counts(client, demo):
     assert next(v for v in body["facets"]["dispositif"] if v["value"] == "4")["selected"] is True
 
 
+def test_every_facet_counts_with_the_other_filters_applied(client, demo):
+    body = client.get("/api/v1/formations?modalite=0&certifiante=non&limite=1").get_json()
+    everything = public_sessions()
+    on_site = [s for s in everything if s.modalite_enseignement == "0"]
+    chosen = [s for s in on_site if not s.action.formation.certifiante]
+    assert chosen and body["total"] == len(chosen)
+    levels = Counter(s.action.formation.niveau_sortie for s in chosen if s.action.formation.niveau_sortie)
+    assert _facet(body, "niveau") == dict(levels)
+    assert _facet(body, "financeur") == dict(
+        Counter(code for s in chosen for code in {d.dispositif.financeur_code for d in s.dispositifs})
+    )
+    cpf = sum(
+        1 for s in chosen if any("compte personnel de formation" in plain(d.dispositif.label) for d in s.dispositifs)
+    )
+    assert _facet(body, "cpf") == {k: v for k, v in {"oui": cpf, "non": len(chosen) - cpf}.items() if v}
+    permanent = sum(1 for s in chosen if s.entrees_sorties == "1")
+    assert _facet(body, "entrees_permanentes") == {
+        k: v for k, v in {"oui": permanent, "non": len(chosen) - permanent}.items() if v
+    }
+    open_recruitment = sum(1 for s in chosen if s.etat_recrutement == "1")
+    assert _facet(body, "recrutement_ouvert") == {
+        k: v for k, v in {"oui": open_recruitment, "non": len(chosen) - open_recruitment}.items() if v
+    }
+    # The facets of the two filters set ignore their own filter.
+    certifying = sum(1 for s in on_site if s.action.formation.certifiante)
+    assert _facet(body, "certifiante") == {
+        k: v for k, v in {"oui": certifying, "non": len(on_site) - certifying}.items() if v
+    }
+    assert _facet(body, "modalite") == dict(
+        Counter(s.modalite_enseignement for s in everything if not s.action.formation.certifiante)
+    )
+
+
 def test_domain_facet_counts_sessions_by_semantic_field(client, demo):
     body = client.get("/api/v1/formations").get_json()
     expected = Counter()

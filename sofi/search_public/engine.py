@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.util import ClauseAdapter
 
 from models import (
     Commune,
@@ -99,11 +101,17 @@ def _tsvector():
 
 
 def _keyword_clause(words: list[str]):
-    """Sessions of the actions whose text has every word (the action's text index, then its sessions)."""
+    """Sessions of the actions whose text has every word.
+
+    PostgreSQL resolves the words to action ids first (its text index), and passes them as
+    one array: the planner then reads their sessions through the ``action_id`` index instead
+    of scanning the session table for a hash join.
+    """
     if _is_postgresql():
-        matching = _tsvector().op("@@")(_tsquery(words))
-    else:
-        matching = sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
+        matching = sa.select(PublishedAction.action_id).where(_tsvector().op("@@")(_tsquery(words)))
+        ids = sa.bindparam("keyword_actions", list(db.session.scalars(matching)), type_=ARRAY(sa.Integer))
+        return PublishedSession.action_id == sa.any_(ids)
+    matching = sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
     return PublishedSession.action_id.in_(sa.select(PublishedAction.action_id).where(matching))
 
 
@@ -113,13 +121,13 @@ def _light_stem(word: str) -> str:
 
 
 def _score(words: list[str]):
-    """Relevance as an integer (a keyset sort key): text rank, words of the title first."""
-    if _is_postgresql():
-        return sa.cast(sa.func.ts_rank(_tsvector(), _tsquery(words)) * 1_000_000, sa.Integer)
+    """Relevance as an integer (a keyset sort key), the same on both databases: 10 per word
+    found in the title, 1 per word found elsewhere (cheap: no text vector computed per row)."""
+    position = sa.func.strpos if _is_postgresql() else sa.func.instr
     title_length = sa.func.length(PublishedAction.intitule)
     return sum(
         (
-            sa.case((sa.func.instr(PublishedAction.search_text, _light_stem(w)).between(1, title_length), 10), else_=1)
+            sa.case((position(PublishedAction.search_text, _light_stem(w)).between(1, title_length), 10), else_=1)
             for w in words
         ),
         sa.literal(0),
@@ -309,8 +317,9 @@ LIST_FACETS = {"domaine": "formacodes", "dispositif": "dispositifs", "financeur"
 BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
 FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
 FACET_COLUMNS = (
-    "session_id", "departement", "commune_code", "niveau_sortie", "modalite_enseignement", "certifiante",
-    "entrees_sorties", "etat_recrutement", "dispositifs", "publics", "formacodes",
+    "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
+    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "dispositifs", "publics",
+    "formacodes",
 )  # fmt: skip
 TOTAL = "_total"
 
@@ -368,18 +377,25 @@ def _branch(name: str, rows, cpf_codes: list[int]):
 def facet_counts(plan: _Plan, names, cpf_codes: list[int]) -> dict[str, dict[str | None, int]]:
     """The total and the counts of the facets ``names``, in one statement.
 
-    The sessions matching every filter are read once (a common table used by every facet
-    without a filter of its own); a facet whose filter is set counts, apart, the sessions
-    matching the other filters. Only the search rows are read (no JSON snapshot, no join).
+    The candidate sessions (those matching the filters that are not facets: dates, keywords)
+    are read once through their indexes, with the narrow columns of their search rows only;
+    the facet filters are then applied on them: all of them for the total and the facets
+    without a filter of their own, all but its own for a facet whose filter is set.
     """
     columns = [PublishedSession.__table__.c[name] for name in FACET_COLUMNS]
-    matching = _base(columns, plan.where()).cte("matching")
-    branches = []
-    for name in (TOTAL, *names):
-        rows = matching
-        if name in plan.clauses:
-            rows = _base(columns, plan.where(without=name)).cte(f"without_{name}")
-        branches.append(_branch(name, rows, cpf_codes))
+    candidates = (
+        _base(columns, [c for name, clauses in plan.clauses.items() if name not in FACETS for c in clauses])
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    adapter = ClauseAdapter(candidates)
+
+    def rows(without: str | None):
+        clauses = [c for name, cs in plan.clauses.items() if name in FACETS and name != without for c in cs]
+        return sa.select(candidates).where(*(adapter.traverse(c) for c in clauses)).cte(f"rows_{without or 'all'}")
+
+    matching = rows(None)
+    branches = [_branch(name, rows(name) if name in plan.clauses else matching, cpf_codes) for name in (TOTAL, *names)]
     counts: dict[str, dict[str | None, int]] = {name: {} for name in (TOTAL, *names)}
     for name, value, count in db.session.execute(sa.union_all(*branches)):
         counts[name][value] = count
