@@ -144,7 +144,7 @@ def search_certification(journey: Journey, words: str, code: int, certifier: str
 
 
 def fill_action(journey: Journey, *, objectifs: str, plus_formation: str, prerequis: str) -> int:
-    """The Fiche Action after its formation; saving leads to the new session."""
+    """The Fiche Action after its formation; saving leads to the new session. Returns the action id."""
     page = journey.page
     page.wait_for_url("**/admin/actions/new/**")
     page.locator("#objectifs").fill(objectifs)
@@ -171,8 +171,8 @@ class SessionInput:
     information_collective: tuple[str, str] | None = None  # (date, lieu)
 
 
-def fill_session(journey: Journey, values: SessionInput) -> int:
-    """The Fiche Session; saving leads to its first dispositif. Returns the session id."""
+def fill_session(journey: Journey, values: SessionInput) -> None:
+    """The Fiche Session; saving leads to its first dispositif."""
     page = journey.page
     page.locator("#date_debut").fill(values.date_debut)
     page.locator("#date_fin").fill(values.date_fin)
@@ -188,7 +188,6 @@ def fill_session(journey: Journey, values: SessionInput) -> int:
     journey.shot("fiche-session")
     save(journey, "**/admin/dispositifs/new/**")
     expect_message(journey, "Fiche Session enregistrée (code FAS")
-    return id_in_url(journey, "session_id")
 
 
 def fill_dispositif(journey: Journey, dispositif: str | None, places: str, publics: tuple[str, ...] = ()) -> None:

@@ -56,14 +56,14 @@ def test_certifying_formation_with_total_validation_up_to_submission(journey):
     fill_dispositif(journey, AUTRES_FINANCEMENTS, "12")
     journey.shot("session-avec-dispositif")
     open_recap(journey)
-    recap = page.locator("main, body").first
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"État de la saisie — action {action_id}")
+    recap = page.locator("body")
     expect(recap).to_contain_text("RNCP36612BC01, RNCP36612BC02, RNCP36612BC03, RNCP36612BC04")
     expect(recap).to_contain_text("du 11/01/2027 au 25/06/2027")
     expect(recap).to_contain_text("12 place(s)")
     journey.shot("etat-de-la-saisie")
     submit_for_validation(journey)
     journey.shot("envoyee-en-validation")
-    assert action_id
     journey.assert_nothing_refused()
 
 
