@@ -295,35 +295,40 @@ def publish(action: Action, user: User | None = None) -> PublishedAction:
     published.formacode_principal = formation.formacode_principal
     published.data = data
     db.session.flush()
-    db.session.add_all(
-        PublishedFormacode(action_id=action.id, formacode_code=code) for code in formation.formacode_codes
-    )
+    # The search rows are plain inserts, several rows per statement (no object per row to track).
+    codes = sorted(formation.formacode_codes)
+    if codes:
+        db.session.execute(
+            sa.insert(PublishedFormacode), [{"action_id": action.id, "formacode_code": code} for code in codes]
+        )
+    session_rows = []
     for session in action.sessions:
         commune = session.site.commune
         restantes = [d.nb_places_restantes for d in session.dispositifs if d.nb_places_restantes is not None]
-        db.session.add(
-            PublishedSession(
-                session_id=session.id,
-                action_id=action.id,
-                fas_code=session.fas_code,
-                date_debut=session.date_debut,
-                date_fin=session.date_fin,
-                commune_code=commune.code_insee if commune else None,
-                departement=commune.departement if commune else None,
-                latitude=session.site.latitude,
-                longitude=session.site.longitude,
-                etat_recrutement=session.etat_recrutement,
-                modalite_enseignement=session.modalite_enseignement,
-                entrees_sorties=session.entrees_sorties,
-                places_restantes=sum(restantes) if restantes else None,
-                certifiante=formation.certifiante,
-                niveau_sortie=formation.niveau_sortie,
-                formacodes=sorted(formation.formacode_codes),
-                dispositifs=facet_codes(d.dispositif_code for d in session.dispositifs),
-                publics=facet_codes(p.code for d in session.dispositifs for p in d.publics),
-            )
+        session_rows.append(
+            {
+                "session_id": session.id,
+                "action_id": action.id,
+                "fas_code": session.fas_code,
+                "date_debut": session.date_debut,
+                "date_fin": session.date_fin,
+                "commune_code": commune.code_insee if commune else None,
+                "departement": commune.departement if commune else None,
+                "latitude": session.site.latitude,
+                "longitude": session.site.longitude,
+                "etat_recrutement": session.etat_recrutement,
+                "modalite_enseignement": session.modalite_enseignement,
+                "entrees_sorties": session.entrees_sorties,
+                "places_restantes": sum(restantes) if restantes else None,
+                "certifiante": formation.certifiante,
+                "niveau_sortie": formation.niveau_sortie,
+                "formacodes": codes,
+                "dispositifs": facet_codes(d.dispositif_code for d in session.dispositifs),
+                "publics": facet_codes(p.code for d in session.dispositifs for p in d.publics),
+            }
         )
-    db.session.flush()
+    if session_rows:
+        db.session.execute(sa.insert(PublishedSession), session_rows)
     dispositif_rows = {(s.id, d.dispositif_code) for s in action.sessions for d in s.dispositifs}
     public_rows = {(s.id, p.code) for s in action.sessions for d in s.dispositifs for p in d.publics}
     if dispositif_rows:

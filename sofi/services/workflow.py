@@ -64,6 +64,8 @@ def _require_validator(user: User) -> None:
         raise DomainError("Seuls les valideurs du Cariforef peuvent faire cela.")
 
 
+APPROVED_MAIL = ("SOFI : action validée", "Votre action a été validée et publiée.")
+APPROVED_MANY_MAIL = ("SOFI : actions validées", "Vos actions ci-dessous ont été validées et publiées.")
 CONCURRENT_CHANGE = "Cette action vient d'être traitée par quelqu'un d'autre : rechargez la page."
 
 
@@ -78,12 +80,21 @@ def _commit(message: str = CONCURRENT_CHANGE) -> None:
 
 def _notify_organisation(action: Action, subject: str, body: str) -> None:
     """Mail the organisation's users (and its address) about their action."""
-    recipients = {m.user.email for m in action.organisation_memberships() if m.user.active}
-    if action.organisation.email:
-        recipients.add(action.organisation.email)
-    link = external_url("actions.recap_view", id=action.id)
+    _notify_organisation_of([action], subject, body)
+
+
+def _notify_organisation_of(actions: list[Action], subject: str, body: str) -> None:
+    """One mail per recipient about several actions of one organisation (a bulk decision)."""
+    first = actions[0]
+    recipients = {m.user.email for m in first.organisation_memberships() if m.user.active}
+    if first.organisation.email:
+        recipients.add(first.organisation.email)
+    listed = "\n".join(
+        f"Action {action.id} — {action.intitule}\n{external_url('actions.recap_view', id=action.id)}"
+        for action in actions
+    )
     for recipient in sorted(recipients):
-        send_mail(recipient, subject, f"{body}\n\nAction {action.id} — {action.intitule}\n{link}\n")
+        send_mail(recipient, subject, f"{body}\n\n{listed}\n")
 
 
 def _notify_validators(action: Action, subject: str, body: str) -> None:
@@ -121,8 +132,9 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
     _commit()
 
 
-def _approve(user: User, action: Action, today: date | None) -> None:
-    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once)."""
+def _approve(user: User, action: Action, today: date | None, notify: bool = True) -> None:
+    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once, and
+    sends each organisation one mail per batch instead of one per action)."""
     _require_validator(user)
     if action.status not in REVIEWABLE:
         raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
@@ -139,7 +151,8 @@ def _approve(user: User, action: Action, today: date | None) -> None:
     _set_status(action, ActionStatus.PUBLIEE)
     db.session.flush()  # the version check happens here: a concurrent approval fails
     publication.publish(action, user)
-    _notify_organisation(action, "SOFI : action validée", "Votre action a été validée et publiée.")
+    if notify:
+        _notify_organisation(action, *APPROVED_MAIL)
 
 
 def required_funders(action: Action) -> set[str]:
@@ -298,13 +311,14 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
             for action in chunk:
                 try:
                     with session.begin_nested():
-                        _approve(user, action, today)
+                        _approve(user, action, today, notify=False)
                 except DomainError as error:
                     result.skipped.append((action, error.message))
                 except StaleDataError:
                     result.skipped.append((action, CONCURRENT_CHANGE))
                 else:
                     approved.append(action)
+            _notify_approved(approved)
             try:
                 _commit()
             except DomainError as error:
@@ -314,6 +328,14 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
     finally:
         session.expire_on_commit = expire_on_commit
     return result
+
+
+def _notify_approved(actions: list[Action]) -> None:
+    by_organisation: dict[int, list[Action]] = {}
+    for action in actions:
+        by_organisation.setdefault(action.organisation_id, []).append(action)
+    for group in by_organisation.values():
+        _notify_organisation_of(group, *(APPROVED_MAIL if len(group) == 1 else APPROVED_MANY_MAIL))
 
 
 def _load_trees(actions: list[Action]) -> None:
