@@ -5,6 +5,7 @@ from flask_login import current_user
 from wtforms import validators
 
 from admin_views.base import SofiModelView
+from admin_views.fields import NATIVE_SELECT
 from models import Commune, Role, Site, db
 from models.codelists import choices
 from sofi import permissions
@@ -147,6 +148,7 @@ class ContactView(DirectoryView):
         "civilite": choices("sofi-civilites"),
         "type_contact": choices("dict-type-contact"),
     }
+    form_widget_args = {"civilite": NATIVE_SELECT, "type_contact": NATIVE_SELECT}
     form_args = {
         "nom": {"validators": [validators.DataRequired("Champ obligatoire."), validators.Length(max=100)]},
         "email": {"validators": [validators.Optional(), validators.Email("Adresse e-mail invalide.")]},

@@ -10,6 +10,9 @@ from models.codelists import choices
 from sofi.sanitize import clean_html
 
 REQUIRED = "Champ obligatoire."
+# Widget arguments keeping Flask-Admin's drop-downs native: select2 3 leaves its links unnamed (an empty
+# choice, the "remove" crosses of a multiple choice), which screen readers cannot announce.
+NATIVE_SELECT = {"data-role": "liste-native"}
 
 
 class Mandatory:

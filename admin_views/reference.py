@@ -3,6 +3,7 @@
 from flask_login import current_user
 
 from admin_views.base import SofiModelView
+from admin_views.fields import NATIVE_SELECT
 from models import Role
 
 
@@ -55,6 +56,7 @@ class DispositifBaseView(ReferenceView):
         "active",
         "default_publics",
     ]
+    form_widget_args = {"default_publics": NATIVE_SELECT}
 
 
 class CertificationView(ReferenceView):
