@@ -126,6 +126,8 @@ def test_main_pages_read_the_session_tables_through_indexes(generated, client):
     for url in (
         "/formations?q=infirmier&departement=44&modalite=0",
         "/api/v1/formations?q=infirmier&departement=44&modalite=0",
+        # Every kind of facet filter set: each facet then counts apart, without its own filter.
+        "/api/v1/formations?q=infirmier&public=80006&dispositif=4&certifiante=non&cpf=oui&tri=date",
         f"/formations/{formation_id}",
         f"/api/v1/formations/{formation_id}",
     ):
