@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from sofi.auth import auth
     from sofi.catalogue import catalogue
     from sofi.cli import sofi_cli
+    from sofi.errors import init_error_pages
     from sofi.health import health
     from sofi.lheo_api import lheo_api
     from sofi.security_headers import init_security_headers
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     register_template_helpers(app)
+    init_error_pages(app)
     init_security_headers(app)
     if app.config.get("SOFI_PROXY_FIX"):
         # Behind a reverse proxy: trust one proxy for the client address and scheme (login throttling, links).

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from models import ModelValidationError
+from sofi import db_unavailable
 from sofi.audit import acting_as
 from sofi.services.errors import DomainError
 
@@ -19,7 +21,7 @@ sofi_cli = AppGroup("sofi", help="Commandes d'administration de SOFI.")
 
 
 def reports_errors(command):
-    """Turn domain errors into a French message on stderr and exit status 1."""
+    """Turn domain errors and database outages into a French message on stderr and exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -30,6 +32,12 @@ def reports_errors(command):
             raise click.ClickException(error.message) from error
         except ModelValidationError as error:
             raise click.ClickException(f"Donnée refusée ({error.field}) : {error.message}") from error
+        except sa.exc.DBAPIError as error:
+            if not db_unavailable.is_database_unavailable(error):
+                raise
+            db_unavailable.rollback_quietly()
+            detail = db_unavailable.driver_message(error)
+            raise click.ClickException(f"{db_unavailable.COMMAND_MESSAGE} (Détail : {detail})") from error
 
     return wrapper
 
@@ -187,7 +195,10 @@ def setup_command():
         click.echo("La base contient déjà des données : la démonstration n'est pas rechargée.")
 
 
-from sofi import lheo_cli  # noqa: E402, F401  (registers export-lheo, import-lheo, archive, diffuse)
+from sofi import (  # noqa: E402, F401  (register their commands)
+    backup_cli,  # backup, restore
+    lheo_cli,  # export-lheo, import-lheo, archive, diffuse
+)
 
 
 @sofi_cli.command("generate")

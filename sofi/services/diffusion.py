@@ -31,6 +31,7 @@ from sofi.services.archiving import archive_expired
 from sofi.services.errors import DomainError
 
 LATEST = "manifest.json"
+CYCLE_FILES = (("lheo-complet", "xml"), ("lheo-increment", "xml"), ("manifest", "json"))
 DEFAULT_WINDOW = timedelta(days=1)
 
 
@@ -149,6 +150,17 @@ def diffuse(output_dir: Path | str, today: date | None = None, now: datetime | N
     if previous and previous.get("genere_le"):
         with contextlib.suppress(ValueError):
             since = datetime.fromisoformat(previous["genere_le"])
+    cycle_files = [directory / f"{prefix}-{stamp}.{suffix}" for prefix, suffix in CYCLE_FILES]
+    try:
+        return _write_cycle(directory, stamp, today, now, archiving, previous, since)
+    except BaseException:
+        # a cycle is published whole or not at all: no file of an interrupted cycle stays beside the previous ones
+        for path in cycle_files:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _write_cycle(directory: Path, stamp: str, today, now: datetime, archiving, previous, since) -> dict:
     full = export_lheo(directory / f"lheo-complet-{stamp}.xml")
     increment = export_lheo(directory / f"lheo-increment-{stamp}.xml", since=since)
     increment_entry = _describe("incrémental", increment, since)

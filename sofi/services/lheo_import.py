@@ -62,6 +62,7 @@ from models import (
 from models.codelists import codelist
 from models.codelists import label as code_label
 from models.validation import check_nda, check_siret
+from sofi.db_unavailable import is_database_unavailable
 from sofi.sanitize import clean_html
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
@@ -243,6 +244,8 @@ def import_lheo(
         db.session.rollback()
         raise
     except Exception as error:
+        if is_database_unavailable(error):
+            raise  # the command reports outages the same way everywhere (sofi.cli.reports_errors)
         db.session.rollback()
         raise ImportFileError(
             f"Import interrompu par une erreur inattendue ({type(error).__name__} : {error}) ; rien n'a été importé."
