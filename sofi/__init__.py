@@ -8,12 +8,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sofi import audit  # noqa: F401  (registers the audit listener)
 from sofi.config import build_config
 from sofi.extensions import babel, csrf, db, login_manager, migrate
+from sofi.input_cleaning import init_input_cleaning
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    init_input_cleaning(app)
     app.config.update(build_config(Path(app.instance_path), config))
 
     db.init_app(app)

@@ -3,9 +3,11 @@
 from datetime import date, datetime
 
 from flask_login import current_user
+from markupsafe import Markup
 
 from models.codelists import label
 from sofi import permissions
+from sofi.sanitize import clean_html
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -30,11 +32,17 @@ FORM_FIELD_NAMES = {
 }
 
 
+def rich_html(value: str | None) -> Markup:
+    """Rich text shown as HTML, sanitised again at display time (whatever path stored it)."""
+    return Markup(clean_html(value) or "")
+
+
 def field_anchor(field: str | None) -> str:
     return FORM_FIELD_NAMES.get(field or "", field or "")
 
 
 def register_template_helpers(app) -> None:
+    app.jinja_env.filters["rich_html"] = rich_html
     app.jinja_env.filters["date_fr"] = format_date
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["code_label"] = lambda code, list_name: label(list_name, code)
