@@ -6,9 +6,10 @@ expands entities, never loads a DTD, never touches the network and keeps libxml2
 it is where billion-laughs and external entities live). Every problem raises
 :class:`LheoFileError` with a French message.
 
-Streaming: ``iterparse`` delivers one ``<formation>`` at a time; it is copied (2.2 elements are
-renamed into the 2.3 namespace: a 2.2 document is a 2.3 one once renamed), then cleared from
-the parse tree, so memory does not grow with the file.
+Streaming: ``iterparse`` delivers one finished ``<formation>`` at a time (libxml2 filters the
+elements, no Python step per element); 2.2 elements are renamed into the 2.3 namespace (a 2.2
+document is a 2.3 one once renamed); it is cleared from the parse tree once read, so memory
+does not grow with the file.
 
 ``read_formation`` turns one formation element into plain data (dicts, strings, dates): the
 inverse of ``mapping.MAPPING``, with the SOFI ``extras`` taking precedence when present (a
@@ -19,6 +20,7 @@ import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -72,6 +74,7 @@ def q(name: str) -> str:
     return f"{{{NS23}}}{name}"
 
 
+@cache
 def qpath(path: str) -> str:
     return "/".join(q(part) for part in path.split("/"))
 
@@ -109,16 +112,16 @@ class LheoStream:
         if size == 0:
             raise LheoFileError("Le fichier est vide : ce n'est pas un document LHÉO.")
 
-    def _context(self):
+    def _context(self, **options):
         return etree.iterparse(
             str(self.path),
-            events=("start", "end"),
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             huge_tree=False,
             remove_comments=True,
             remove_pis=True,
+            **options,
         )
 
     def _check_root(self, element) -> None:
@@ -143,62 +146,78 @@ class LheoStream:
     def _structure_error(self, element, message: str) -> None:
         self.info.error_count += 1
         if len(self.info.errors) < MAX_ERRORS:
-            self.info.errors.append(SchemaError(element.sourceline, "", message))
+            self.info.errors.append(SchemaError(element.sourceline if element is not None else None, "", message))
 
     def formations(self) -> Iterator[etree._Element]:
-        """The ``<formation>`` elements (2.3 namespace, original line numbers), one at a time."""
-        depth = 0
-        seen_offres = False
+        """The ``<formation>`` elements of ``offres`` (2.3 namespace, original line numbers), one at a time.
+
+        libxml2 hands over the finished ``<formation>`` elements only (``tag=``): no Python step per
+        element of the file. Each formation is yielded in place (valid until the next one), then
+        cleared with the siblings before it, which are checked on the way out.
+        """
         try:
-            for event, element in self._context():
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        self._check_root(element)
-                    continue
-                depth -= 1
-                name = local(element.tag)
-                if self.info.root != "lheo":
-                    if name == "resume-offre":
-                        self.info.resumes += 1
-                        element.clear()
-                        while element.getprevious() is not None:
-                            del element.getparent()[0]
-                    continue
-                if depth == 1:
-                    if name == "offres":
-                        if seen_offres:
-                            self._structure_error(element, "Élément « offres » en double.")
-                        seen_offres = True
-                    elif name != "extras":
-                        self._structure_error(element, f"Élément « {name} » inattendu sous « lheo ».")
-                elif depth == 2 and local(element.getparent().tag) == "offres":
-                    if name == "formation":
-                        self.info.formations += 1
-                        formation = copy.deepcopy(element)
-                        if self.namespace != NS23:
-                            _rename(formation, self.namespace)
-                        self.info.actions += len(formation.findall(q("action")))
-                        self.info.sessions += len(formation.findall(qpath("action/session")))
-                        element.clear()
-                        while element.getprevious() is not None:
-                            del element.getparent()[0]
-                        yield formation
-                    elif name != "extras":
-                        self._structure_error(element, f"Élément « {name} » inattendu sous « offres ».")
+            for _event, root in self._context(events=("start",)):
+                self._check_root(root)
+                break
+            if self.info.root == "lheo":
+                yield from self._offer_formations()
+            else:
+                self._count_resumes()
         except etree.XMLSyntaxError as error:
             raise LheoFileError(
                 f"Le fichier n'est pas un document XML bien formé ou dépasse les limites de lecture : "
                 f"{xml_syntax.describe(error)}."
             ) from error
-        if self.info.root == "lheo" and not seen_offres:
-            self._structure_error_at(None, "Élément « offres » manquant.")
-        elif self.info.root == "lheo" and self.info.formations == 0:
-            self._structure_error_at(None, "Le document ne contient aucune formation.")
 
-    def _structure_error_at(self, line, message: str) -> None:
-        self.info.error_count += 1
-        self.info.errors.append(SchemaError(line, "", message))
+    def _offer_formations(self) -> Iterator[etree._Element]:
+        context = self._context(events=("end",), tag=f"{{{self.namespace}}}formation")
+        for _event, element in context:
+            offres = element.getparent()
+            parent = offres.getparent() if offres is not None else None
+            if parent is None or parent.getparent() is not None or local(offres.tag) != "offres":
+                continue  # a formation nested elsewhere: checked by the schema, not an offer record
+            while (previous := element.getprevious()) is not None:
+                self._check_offres_child(previous)
+                del offres[0]
+            self.info.formations += 1
+            if self.namespace != NS23:
+                _rename(element, self.namespace)
+            self.info.actions += len(element.findall(q("action")))
+            self.info.sessions += len(element.findall(qpath("action/session")))
+            yield element
+            element.clear()
+        self._check_structure(context.root)
+
+    def _check_offres_child(self, element) -> None:
+        """A formation (read ones are renamed into 2.3) or ``extras``; anything else is an error."""
+        name = local(element.tag)
+        if name != "extras" and element.tag not in (q("formation"), f"{{{self.namespace}}}formation"):
+            self._structure_error(element, f"Élément « {name} » inattendu sous « offres ».")
+
+    def _check_structure(self, root) -> None:
+        """Children of ``lheo``: one ``offres`` (whose remaining children are checked), ``extras``."""
+        seen_offres = False
+        for child in root:
+            name = local(child.tag)
+            if name == "offres":
+                if seen_offres:
+                    self._structure_error(child, "Élément « offres » en double.")
+                seen_offres = True
+                for grandchild in child:
+                    self._check_offres_child(grandchild)
+            elif name != "extras":
+                self._structure_error(child, f"Élément « {name} » inattendu sous « lheo ».")
+        if not seen_offres:
+            self._structure_error(None, "Élément « offres » manquant.")
+        elif self.info.formations == 0:
+            self._structure_error(None, "Le document ne contient aucune formation.")
+
+    def _count_resumes(self) -> None:
+        for _event, element in self._context(events=("end",), tag=f"{{{self.namespace}}}resume-offre"):
+            self.info.resumes += 1
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
 
 
 def _records(formation) -> list[tuple[int, int, str]]:
@@ -245,23 +264,21 @@ def record_at(records: list[tuple[int, int, str]], line: int | None) -> str:
 
 
 def validate_formation(formation) -> list[SchemaError]:
-    """Schema errors of one formation (validated inside a minimal 2.3 document)."""
+    """Schema errors of one formation (a copy, validated inside a minimal 2.3 document)."""
+    formation = copy.deepcopy(formation)
     root = etree.Element(q("lheo"), nsmap={None: NS23})
     offres = etree.SubElement(root, q("offres"))
     offres.append(formation)
     validator = schema()
-    try:
-        if validator.validate(root):
-            return []
-        records = _records(formation)
-        tree = root.getroottree()
-        errors = []
-        for entry in validator.error_log:
-            record = _record_of(tree, entry.path) or record_at(records, entry.line)
-            errors.append(SchemaError(entry.line, record, _short(entry.message)))
-        return errors
-    finally:
-        offres.remove(formation)
+    if validator.validate(root):
+        return []
+    records = _records(formation)
+    tree = root.getroottree()
+    errors = []
+    for entry in validator.error_log:
+        record = _record_of(tree, entry.path) or record_at(records, entry.line)
+        errors.append(SchemaError(entry.line, record, _short(entry.message)))
+    return errors
 
 
 def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInfo:
@@ -282,12 +299,8 @@ def text(element, path: str | None = None) -> str | None:
     """Stripped text of ``element`` (or of its first descendant at ``path``); "" → None."""
     if element is None:
         return None
-    if path is not None:
-        element = element.find(qpath(path))
-        if element is None:
-            return None
-    value = (element.text or "").strip()
-    return value or None
+    value = element.text if path is None else element.findtext(qpath(path))
+    return (value or "").strip() or None
 
 
 def texts(element, path: str) -> list[str]:
