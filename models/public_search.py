@@ -1,12 +1,20 @@
-"""Indexes of the public search that only PostgreSQL has.
+"""Storage of the public search beside the published rows: text indexes and the publication sequence.
 
 The catalogue's keyword search uses PostgreSQL's French full-text search (stemming) on
-``published_action.search_text`` (already lower-case and accent-free); this GIN index
-serves it. SQLite searches the same column with ``LIKE`` and gets no such index.
+``published_action.search_text`` (already lower-case and accent-free); the GIN index
+``ix_published_action_fts`` serves it. SQLite gets an FTS5 table with the trigram tokenizer
+over the same column (``published_action_fts``), kept in step with ``published_action`` by
+triggers: ``LIKE '%word%'`` on it is answered from the index and matches exactly what the
+same ``LIKE`` on ``published_action`` would.
+
+``PublicationSequence`` is one row whose number every transaction that changes what the
+catalogue shows increases (``sofi.search_public.cache``): cached counts are keyed by it.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
 
+from models.base import db
 from models.publication import PublishedAction
 
 FTS_CONFIG = "french"
@@ -18,3 +26,21 @@ published_action_fts = sa.Index(
     _table=PublishedAction.__table__,
 )
 published_action_fts.ddl_if(dialect="postgresql")
+
+# SQLite's FTS5 table (built by migration b7c1d2e3f405; external content: the text stays in published_action).
+SQLITE_FTS_TABLE = "published_action_fts"
+
+
+def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
+    """Alembic's ``include_name``: schema comparisons skip the FTS5 table and its shadow tables,
+    which the models do not declare."""
+    return not (type_ == "table" and name and (name == SQLITE_FTS_TABLE or name.startswith(f"{SQLITE_FTS_TABLE}_")))
+
+
+class PublicationSequence(db.Model):
+    """A single row (id 1): the number of the last change of the published offer."""
+
+    __tablename__ = "publication_sequence"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from models import db
+from models.public_search import include_name
 
 
 def test_upgrade_builds_every_table_of_the_models(app_context):
@@ -15,7 +16,9 @@ def test_upgrade_builds_every_table_of_the_models(app_context):
 
 def test_models_and_migrations_agree(app_context):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

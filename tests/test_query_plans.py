@@ -139,3 +139,20 @@ def test_main_pages_read_the_session_tables_through_indexes(generated, client):
     assert _full_scans("SELECT count(*) FROM session_formation WHERE duree_centre > 10", parameters) == [
         "session_formation"
     ]
+
+
+def test_searches_without_a_selective_filter_count_once_then_read_one_page_through_an_index(generated, client):
+    """Their counts read every current session, once: later requests take them from the kept counts
+    (``sofi.search_public.cache``) and only read their page, through an index."""
+    for url in ("/formations", "/api/v1/formations", "/api/v1/formations?departement=44&facettes=non"):
+        get(client, url)
+        found, _ = _check(client, url)
+        assert not found, (url, found)
+
+
+def test_the_page_of_a_keyword_search_reads_the_session_rows_alone(generated, client):
+    """The relevance comes with the matching actions (one statement on the text index): the page
+    sorted by it joins no action row."""
+    statements, _ = _statements(client, "/api/v1/formations?q=infirmier&facettes=non")
+    pages = [s for s, _ in statements if "ORDER BY" in s and "published_session" in s]
+    assert pages and not [s for s in pages if "published_action" in s]

@@ -31,7 +31,8 @@ from models import (
     published_session_public,
 )
 from models.codelists import codelist
-from models.public_search import FTS_CONFIG
+from models.public_search import FTS_CONFIG, SQLITE_FTS_TABLE
+from sofi.search_public import cache
 from sofi.search_public.geo import bounding_box, commune_position, distance_m
 from sofi.search_public.params import ParamError, SearchParams
 from sofi.text import search_key
@@ -46,6 +47,7 @@ STOP_WORDS = {
     "sur", "un", "une",
 }  # fmt: skip
 OPEN_RECRUITMENT = "1"
+SQLITE_FTS = sa.table(SQLITE_FTS_TABLE, sa.column("rowid", sa.Integer), sa.column("search_text", sa.Text))
 PERMANENT_ENTRIES = "1"
 
 
@@ -100,19 +102,41 @@ def _tsvector():
     return sa.func.to_tsvector(sa.literal_column(f"'{FTS_CONFIG}'"), PublishedAction.search_text)
 
 
-def _keyword_clause(words: list[str]):
-    """Sessions of the actions whose text has every word.
+def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
+    """The published actions whose text has every word, with their relevance (``_score``) when
+    ``scored``, else 0.
 
-    PostgreSQL resolves the words to action ids first (its text index), and passes them as
-    one array: the planner then reads their sessions through the ``action_id`` index instead
-    of scanning the session table for a hash join.
+    Resolved before the search's statements, from the text index of each database: PostgreSQL's
+    French full-text index, SQLite's FTS5 trigram index (``LIKE`` on it reads the index and
+    matches what ``LIKE`` on ``published_action`` would).
     """
     if _is_postgresql():
-        matching = sa.select(PublishedAction.action_id).where(_tsvector().op("@@")(_tsquery(words)))
-        ids = sa.bindparam("keyword_actions", list(db.session.scalars(matching)), type_=ARRAY(sa.Integer))
-        return PublishedSession.action_id == sa.any_(ids)
-    matching = sa.and_(*(PublishedAction.search_text.like(f"%{_light_stem(w)}%") for w in words))
-    return PublishedSession.action_id.in_(sa.select(PublishedAction.action_id).where(matching))
+        matching = _tsvector().op("@@")(_tsquery(words))
+    else:
+        fts = SQLITE_FTS.alias("fts")
+        texts = sa.select(fts.c.rowid).where(*(fts.c.search_text.like(f"%{_light_stem(w)}%") for w in words))
+        matching = PublishedAction.action_id.in_(texts)
+    score = _score(words) if scored else sa.literal(0)
+    return dict(db.session.execute(sa.select(PublishedAction.action_id, score).where(matching)).all())
+
+
+def _id_list(action_ids):
+    """``action_ids`` as one bound value: an array on PostgreSQL, a JSON list read by ``json_each`` on SQLite.
+
+    One value, however many ids: the planner of PostgreSQL reads their sessions through the
+    ``action_id`` index, and SQLite has no limit on the number of bound values to fear.
+    """
+    ids = sorted(action_ids)
+    if _is_postgresql():
+        return sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    return sa.select(sa.func.json_each(sa.bindparam(None, json.dumps(ids))).table_valued("value").c.value)
+
+
+def _keyword_clause(action_ids) -> sa.ColumnElement[bool]:
+    """Sessions of the actions ``action_ids`` (those matching the keywords)."""
+    if _is_postgresql():
+        return PublishedSession.action_id == _id_list(action_ids)
+    return PublishedSession.action_id.in_(_id_list(action_ids))
 
 
 def _light_stem(word: str) -> str:
@@ -121,8 +145,8 @@ def _light_stem(word: str) -> str:
 
 
 def _score(words: list[str]):
-    """Relevance as an integer (a keyset sort key), the same on both databases: 10 per word
-    found in the title, 1 per word found elsewhere (cheap: no text vector computed per row)."""
+    """Relevance of an action as an integer (a keyset sort key), the same on both databases: 10 per
+    word found in the title, 1 per word found elsewhere (cheap: no text vector computed per row)."""
     position = sa.func.strpos if _is_postgresql() else sa.func.instr
     title_length = sa.func.length(PublishedAction.intitule)
     return sum(
@@ -131,6 +155,19 @@ def _score(words: list[str]):
             for w in words
         ),
         sa.literal(0),
+    )
+
+
+def _session_score(scores: dict[int, int]):
+    """The relevance of a session, its action's, read from the actions grouped by score (a few
+    groups: one per number of words in the title), so that the page needs no join to the actions."""
+    groups: dict[int, list[int]] = {}
+    for action_id, score in scores.items():
+        groups.setdefault(score, []).append(action_id)
+    if not groups:
+        return sa.literal(0)
+    return sa.case(
+        *((_keyword_clause(ids), score) for score, ids in sorted(groups.items(), reverse=True)), else_=sa.literal(0)
     )
 
 
@@ -181,6 +218,7 @@ class _Plan:
 
     clauses: dict[str, list] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)
+    scores: dict[int, int] = field(default_factory=dict)  # action id → relevance, of the actions matching the words
     origin: tuple[float, float] | None = None
     warnings: list[ParamError] = field(default_factory=list)
 
@@ -194,7 +232,8 @@ def _plan(params: SearchParams, today: date) -> _Plan:
     add("_base", PublishedSession.date_fin >= today)
     plan.words = keywords(params.q)
     if plan.words:
-        add("q", _keyword_clause(plan.words))
+        plan.scores = _matching_actions(plan.words, scored=params.effective_sort() == "pertinence")
+        add("q", _keyword_clause(plan.scores))
     if params.domaine:
         add("domaine", _domain_clause(params.domaine))
     if params.commune:
@@ -247,12 +286,9 @@ def _plan(params: SearchParams, today: date) -> _Plan:
     return plan
 
 
-def _base(columns, where, *, with_action: bool = False):
-    """The published sessions matching ``where``; joined to their action when a column needs it."""
-    query = sa.select(*columns).select_from(PublishedSession)
-    if with_action:
-        query = query.join(PublishedAction, PublishedAction.action_id == PublishedSession.action_id)
-    return query.where(*where)
+def _base(columns, where):
+    """The published sessions matching ``where`` (their search rows only)."""
+    return sa.select(*columns).select_from(PublishedSession).where(*where)
 
 
 # Sorting and cursors ------------------------------------------------------------------------
@@ -260,7 +296,7 @@ def _sort_keys(sort: str, plan: _Plan) -> list[tuple[str, object, bool]]:
     """(name, expression, descending) of the sort, ending with the session id (a total order)."""
     keys = []
     if sort == "pertinence" and plan.words:
-        keys.append(("score", _score(plan.words), True))
+        keys.append(("score", _session_score(plan.scores), True))
     if sort == "distance" and plan.origin is not None:
         keys.append(("distance", sa.func.coalesce(distance_m(*plan.origin), 2_000_000_000), False))
     keys.append(("date_debut", PublishedSession.date_debut, False))
@@ -465,6 +501,19 @@ def facets(params: SearchParams, counts: dict, dispositifs: list[Dispositif]) ->
 
 
 # The search -----------------------------------------------------------------------------------
+def _totals(params: SearchParams, plan: _Plan, with_facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The total and the facet blocks of a search (nothing of its page)."""
+    dispositifs = _dispositifs() if with_facets else []
+    counts = facet_counts(plan, FACETS if with_facets else (), cpf_dispositif_codes(dispositifs))
+    return counts[TOTAL].get(None, 0), facets(params, counts, dispositifs) if with_facets else {}
+
+
+def _counts_key(params: SearchParams, plan: _Plan, today: date, with_facets: bool) -> tuple:
+    """What the total and the facets depend on: the filters (in any order, the query as its words), the day."""
+    filters = tuple(sorted(pair for pair in params.to_query() if pair[0] not in ("q", "tri")))
+    return with_facets, today, tuple(plan.words), filters
+
+
 def search(
     params: SearchParams,
     *,
@@ -476,6 +525,7 @@ def search(
     """Run a search: one page of results (after ``cursor``), the total and the facets."""
     today = today or date.today()
     limit = max(1, min(limit, MAX_LIMIT))
+    sequence = cache.current()  # before any read of the published rows (see ``cache``)
     plan = _plan(params, today)
     sort = params.effective_sort()
     if sort == "pertinence" and not plan.words:
@@ -489,16 +539,16 @@ def search(
     if cursor:
         where.append(_after(keys, decode_cursor(cursor, sort, keys)))
     columns = [expression.label(f"k_{name}") for name, expression, _ in keys]
-    query = _base(columns, where, with_action=sort == "pertinence").order_by(
+    query = _base(columns, where).order_by(
         *(expression.desc() if descending else expression.asc() for _, expression, descending in keys)
     )
     rows = db.session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, list(rows[-1])) if more and rows else None
-    dispositifs = _dispositifs() if with_facets else []
-    counts = facet_counts(plan, FACETS if with_facets else (), cpf_dispositif_codes(dispositifs))
-    total = counts[TOTAL].get(None, 0)
+    total, facet_blocks = cache.remember(
+        sequence, _counts_key(params, plan, today, with_facets), lambda: _totals(params, plan, with_facets)
+    )
     distances = {}
     if plan.origin is not None and rows:
         distances = dict(
@@ -514,7 +564,7 @@ def search(
         sort=sort,
         total=total,
         items=items,
-        facets=facets(params, counts, dispositifs) if with_facets else {},
+        facets=facet_blocks,
         next_cursor=next_cursor,
         origin=plan.origin,
         warnings=plan.warnings,

@@ -55,6 +55,7 @@ from models.codelists import codelist, label
 from models.offer import formation_bloc, session_dispositif_public
 from models.organisations import organisation_habilitation
 from models.referentials import dispositif_public
+from sofi.search_public import cache as search_cache
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
 from sofi.services.publication import facet_codes
@@ -1018,6 +1019,7 @@ def generate(
         generator = _Generator(random.Random(seed), today or date.today(), published_ratio, progress)
         rows = generator.organisations(organisations)
         generator.offer(rows, formations, actions_per_formation, sessions_per_action)
+        search_cache.changed()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -1,7 +1,8 @@
 """Published versions of actions: the snapshot of a whole F-A-S-D tree, and its search rows.
 
 ``publish`` is called inside the transaction of an approval (it does not commit);
-``unpublish`` when an action is archived. The snapshot holds everything the catalogue, the
+``unpublish`` when an action is archived. Both move the publication sequence on (the
+public search's cached counts), in the same transaction. The snapshot holds everything the catalogue, the
 API and the LHÉO export show, so that later edits of the live records do not leak out
 before they are approved.
 """
@@ -28,6 +29,7 @@ from models import (
 )
 from models.base import utcnow
 from models.codelists import label
+from sofi.search_public import cache
 from sofi.text import search_key
 
 
@@ -340,12 +342,14 @@ def publish(action: Action, user: User | None = None) -> PublishedAction:
         db.session.execute(
             published_session_public.insert(), [{"session_id": s, "public_code": c} for s, c in sorted(public_rows)]
         )
+    cache.changed()
     return published
 
 
 def unpublish(action: Action) -> None:
     """Remove the published version (archiving); the caller commits."""
     db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id == action.id))
+    cache.changed()
 
 
 def is_published(action: Action) -> bool:

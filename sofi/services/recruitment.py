@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import ActionStatus, ModelValidationError, PublishedAction, PublishedSession, SessionFormation, db
 from models.codelists import codelist
 from sofi import audit, permissions
+from sofi.search_public import cache as search_cache
 from sofi.services.errors import DomainError
 
 
@@ -121,4 +122,5 @@ def _update_published(session: SessionFormation, etat: str | None, wanted: dict)
         published.places_restantes = sum(restantes) if restantes else None
     if etat is not None:
         published.etat_recrutement = etat
+    search_cache.changed()  # places and recruitment state are counted and shown by the public search
     return True

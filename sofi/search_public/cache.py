@@ -1,0 +1,88 @@
+"""Totals and facets of the public search, kept between requests until the published offer changes.
+
+The facet counts of a search without a selective filter (home page, ``/formations``, the
+unfiltered API list, a département alone) read every current session: seconds at a million.
+They only change when the published offer does, or when the day changes (ended sessions drop
+out). So each process keeps them, keyed by the database, the normalised search, the day and
+the *publication sequence*: a number that every transaction changing the published offer
+moves on (``changed``, called by publication, archiving, recruitment updates and the bulk
+generator) in that same transaction, so that the new number is visible exactly when the new
+rows are. A search reads the number before the rows: what it stores under a number is never
+older than that number, and a reader of the next number never sees it.
+
+When the row of the sequence is missing (tables emptied by hand or by the tests), nothing is
+cached; it then restarts from a random number, so that it cannot meet a number used before.
+"""
+
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models import db
+from models.public_search import PublicationSequence
+
+SEQUENCE_ID = 1
+MAX_ENTRIES = 512
+
+
+def changed() -> None:
+    """Move the publication sequence on, in the caller's transaction (row created if missing).
+
+    On PostgreSQL the row stays locked until the transaction ends: concurrent publications
+    wait for each other on it, which is what makes their numbers distinct.
+    """
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    table = PublicationSequence.__table__
+    statement = dialect.insert(table).values(id=SEQUENCE_ID, value=random.getrandbits(62))
+    statement = statement.on_conflict_do_update(index_elements=[table.c.id], set_={"value": table.c.value + 1})
+    db.session.execute(statement)
+
+
+def current() -> int | None:
+    """The publication sequence as this transaction sees it (None: no row, do not cache)."""
+    return db.session.scalar(sa.select(PublicationSequence.value).where(PublicationSequence.id == SEQUENCE_ID))
+
+
+class _Entries:
+    """A small least-recently-used map, safe across the threads of one process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        return None
+
+    def put(self, key: Hashable, value) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_entries = _Entries(MAX_ENTRIES)
+
+
+def remember(sequence: int | None, key: tuple, compute: Callable[[], object]):
+    """``compute()``, or what it returned for ``key`` under the same sequence number and database.
+
+    ``sequence`` must have been read (``current``) before the rows ``compute`` reads.
+    """
+    if sequence is None:
+        return compute()
+    full_key = (db.engine.url.render_as_string(hide_password=True), sequence, *key)
+    found = _entries.get(full_key)
+    if found is None:
+        found = compute()
+        _entries.put(full_key, found)
+    return found
