@@ -33,11 +33,28 @@ class PublishedAction(db.Model):
     niveau_sortie: Mapped[str | None] = mapped_column(sa.String(2), index=True)
     formacode_principal: Mapped[str | None] = mapped_column(sa.String(5), index=True)
     data: Mapped[dict] = mapped_column(sa.JSON)
+    # The LHÉO 2.3 rendering of ``data`` (``exporters.lheo.fragment``), written with it, and the
+    # version of the renderer that wrote it: the export streams it instead of rendering every
+    # snapshot again, and renders the rows whose version is not the current one itself.
+    lheo: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    lheo_version: Mapped[int | None]
 
     sessions: Mapped[list["PublishedSession"]] = relationship(
         back_populates="published_action", cascade="all, delete-orphan", order_by="PublishedSession.date_debut"
     )
     formacodes: Mapped[list["PublishedFormacode"]] = relationship(cascade="all, delete-orphan")
+
+
+@sa.event.listens_for(PublishedAction.data, "set")
+def _render_lheo(target: PublishedAction, value: dict, _old, _initiator) -> None:
+    """Whoever writes a snapshot (publication, recruitment updates, tests) writes its LHÉO rendering with it.
+
+    Imported here, not at the top: the exporter reads these models.
+    """
+    from exporters.lheo import fragment
+
+    target.lheo = fragment.dumps(value)
+    target.lheo_version = fragment.VERSION
 
 
 class PublishedFormacode(db.Model):

@@ -1,4 +1,4 @@
-"""``flask sofi export-lheo | import-lheo | archive | diffuse``: LHÉO 2.3 flows and the daily cycle.
+"""``flask sofi export-lheo | lheo-fragments | import-lheo | archive | diffuse``: LHÉO 2.3 flows and the daily cycle.
 
 Registered on the ``sofi`` group by ``sofi.cli``; same conventions as the other commands
 (French summary, French error on stderr and exit status 1, one transaction per command).
@@ -40,6 +40,16 @@ def export_lheo_command(output, since, siret, validate):
                 click.echo(f"  - {error}", err=True)
             raise click.ClickException(f"Le fichier écrit n'est pas conforme au schéma LHÉO 2.3 : {count} erreur(s).")
         click.echo("Fichier conforme au schéma officiel LHÉO 2.3.")
+
+
+@sofi_cli.command("lheo-fragments")
+@reports_errors
+def lheo_fragments_command():
+    """Rend au format LHÉO les actions publiées dont le rendu stocké manque ou est périmé."""
+    from sofi.services.lheo_fragments import refresh_fragments
+
+    count = refresh_fragments(progress=lambda done: click.echo(f"{done} action(s) publiée(s) rendue(s)…", err=True))
+    click.echo(f"Rendu LHÉO mis à jour : {count} action(s) publiée(s).")
 
 
 @sofi_cli.command("import-lheo")

@@ -169,7 +169,7 @@ def test_export_replaces_the_file_atomically(demo, cli, tmp_path, session, monke
     def broken(self, *args, **kwargs):
         raise RuntimeError("panne au milieu de l'export")
 
-    monkeypatch.setattr(writer.FormationBuilder, "_session", broken)
+    monkeypatch.setattr(writer.FormationBuilder, "formation", broken)
     result = cli("sofi", "export-lheo", "--output", str(output))
     assert result.exit_code != 0
     assert output.read_bytes() == before  # readers never see a half-written file

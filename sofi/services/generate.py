@@ -4,8 +4,8 @@ Organisations (valid SIRETs) with their sites, contacts, agreements and habilita
 formations on real Formacodes and certifications of the reference data; actions in every
 workflow state; sessions on real communes with dispositifs and their publics; and, for the
 published actions, the published version that ``sofi.services.publication.publish`` would
-have stored (the snapshot JSON in the very same shape, the search rows and association
-tables), so that the catalogue, the API and the LHÉO export see them.
+have stored (the snapshot JSON in the very same shape, its LHÉO rendering, the search rows and
+association tables), so that the catalogue, the API and the LHÉO export see them.
 
 Rows are written with PostgreSQL's ``COPY`` (psycopg ``cursor.copy``) or SQLite's
 ``executemany``, chunk by chunk (memory does not grow with the volume), in one transaction.
@@ -24,6 +24,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from stdnum import luhn
 
+from exporters.lheo import fragment
 from models import (
     Action,
     ActionStatus,
@@ -903,7 +904,7 @@ class _Generator:
             (
                 action_id, formation["id"], organisation["id"], organisation["siret"], 1, now, intitule[:600],
                 search_text, formation["certifiante"], formation["niveau_sortie"], formation["formacode_principal"],
-                snapshot,
+                snapshot, fragment.dumps(snapshot), fragment.VERSION,
             )
         )  # fmt: skip
         chunk.published_formacodes.extend((action_id, code) for code in formation["formacodes"])
@@ -975,7 +976,8 @@ class _Chunk:
             PublishedAction.__table__,
             [
                 "action_id", "formation_id", "organisation_id", "organisation_siret", "version", "published_at",
-                "intitule", "search_text", "certifiante", "niveau_sortie", "formacode_principal", "data",
+                "intitule", "search_text", "certifiante", "niveau_sortie", "formacode_principal", "data", "lheo",
+                "lheo_version",
             ],
             self.published_actions,
         )  # fmt: skip
