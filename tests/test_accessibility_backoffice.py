@@ -32,7 +32,7 @@ from sofi.services import workflow
 from sofi.services.accounts import hash_secret
 from sofi.services.demo import DEMO_PASSWORD
 from tests.browser import axe_report, axe_violations
-from tests.web import login, logout, post_form
+from tests.web import login, logout, post_form, text
 
 ROLES = {
     "organisme CARIFOREF": "cariforef@demo.sofi.fr",
@@ -68,6 +68,7 @@ class Walker:
         self.server = server
         self.problems: dict[str, str] = {}
         self.walked: set[str] = set()
+        self.filtered: set[str] = set()
 
     def endpoint(self, url: str) -> str | None:
         """The back-office endpoint ``url`` opens, None for other sites, files and the public pages."""
@@ -100,6 +101,8 @@ class Walker:
             self.walked.add(endpoint)
         if response.status == 200 and endpoint and endpoint.endswith(SUBMITTED_EMPTY):
             self.submit_empty(page, f"{screen} envoyé vide")
+        if response.status == 200 and role not in self.filtered and page.locator(".field-filters a.filter").count():
+            self.add_filter(page, role, f"{screen} avec un filtre")
 
     def submit_empty(self, page, screen: str) -> None:
         """Submit the page's main form as it is (browser checks off), then audit the errors shown."""
@@ -113,6 +116,14 @@ class Walker:
         untied = page.evaluate(UNTIED_ERRORS)
         if untied:
             self.problems[screen + " : champs en erreur sans message associé"] = ", ".join(untied)
+
+    def add_filter(self, page, role: str, screen: str) -> None:
+        """Add the list's first filter (its fields are built by Flask-Admin's script), once per role."""
+        self.filtered.add(role)
+        page.locator(".field-filters").locator("xpath=preceding-sibling::a").click()
+        page.locator(".field-filters a.filter").first.click()
+        page.locator(".filter-val").first.wait_for(state="attached")
+        self.audit(page, screen)
 
     def walk(self, page, role: str, start: list[str], seen: set[str]) -> None:
         """Open the ``start`` pages, then breadth-first every link to an endpoint not in ``seen`` yet."""
@@ -160,6 +171,10 @@ def offer_under_review(client, demo, session) -> dict[str, int]:
     for target, extra in (("answer", {"body": "Une entreprise du bâtiment."}), ("submit", {})):
         response = post_form(client, f"/admin/actions/{target}/", {"id": str(revised.id), **extra}, form_url=url)
         assert response.status_code == 302
+    logout(client)
+    login(client, ROLES["valideur"])
+    review = text(client.get(f"/admin/validation/review/?id={revised.id}"))
+    assert "Différences avec la version publiée" in review and "Une entreprise du bâtiment." in review
     logout(client)
 
     funded = _action("Bureautique : Word, Excel et outils collaboratifs")

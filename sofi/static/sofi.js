@@ -56,6 +56,27 @@
     }, true);
   }
 
+  /* Flask-Admin's list filters are built by its script without labels: each operator and value field
+     is named after its filter, and so is the button removing it. */
+  function filterLabels() {
+    var table = document.querySelector("table.filters");
+    if (!table) { return; }
+    function name(row) {
+      var remove = row.querySelector(".remove-filter");
+      var label = remove ? remove.textContent.replace("\u00d7", "").trim() : "";
+      if (remove) { remove.setAttribute("aria-label", "Retirer le filtre " + label); }
+      row.querySelectorAll("select.filter-op").forEach(function (field) {
+        field.setAttribute("aria-label", "Filtre " + label + " : condition");
+      });
+      row.querySelectorAll(".filter-val:not([type=hidden])").forEach(function (field) {
+        field.setAttribute("aria-label", "Filtre " + label + " : valeur");
+      });
+    }
+    function all() { table.querySelectorAll("tr").forEach(name); }
+    new MutationObserver(all).observe(table, {childList: true, subtree: true});
+    all();
+  }
+
   function defaultPublics() {
     var form = document.querySelector("form[data-default-publics]");
     if (!form) { return; }
@@ -77,6 +98,7 @@
     printButtons();
     confirmations();
     defaultPublics();
+    filterLabels();
   });
   modelActions();
   placeholderLinks();
