@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -158,17 +159,12 @@ def _score(words: list[str]):
     )
 
 
-def _session_score(scores: dict[int, int]):
-    """The relevance of a session, its action's, read from the actions grouped by score (a few
-    groups: one per number of words in the title), so that the page needs no join to the actions."""
+def _score_groups(scores: dict[int, int]) -> list[tuple[int, list[int]]]:
+    """The matching actions grouped by relevance, best first (a few groups: one per number of words in the title)."""
     groups: dict[int, list[int]] = {}
     for action_id, score in scores.items():
         groups.setdefault(score, []).append(action_id)
-    if not groups:
-        return sa.literal(0)
-    return sa.case(
-        *((_keyword_clause(ids), score) for score, ids in sorted(groups.items(), reverse=True)), else_=sa.literal(0)
-    )
+    return sorted(groups.items(), reverse=True)
 
 
 def formacode_descendants(code: str) -> list[str]:
@@ -226,13 +222,17 @@ class _Plan:
         return [clause for name, clauses in self.clauses.items() if name != without for clause in clauses]
 
 
-def _plan(params: SearchParams, today: date) -> _Plan:
+def _plan(params: SearchParams, today: date, sequence: int | None) -> _Plan:
+    """The filters of ``params``; ``sequence`` (``cache.current``) keys the matching actions kept between requests."""
     plan = _Plan()
     add = lambda name, clause: plan.clauses.setdefault(name, []).append(clause)  # noqa: E731
     add("_base", PublishedSession.date_fin >= today)
     plan.words = keywords(params.q)
     if plan.words:
-        plan.scores = _matching_actions(plan.words, scored=params.effective_sort() == "pertinence")
+        scored = params.effective_sort() == "pertinence"
+        plan.scores = cache.remember(
+            sequence, ("actions", tuple(plan.words), scored), lambda: _matching_actions(plan.words, scored=scored)
+        )
         add("q", _keyword_clause(plan.scores))
     if params.domaine:
         add("domaine", _domain_clause(params.domaine))
@@ -296,7 +296,7 @@ def _sort_keys(sort: str, plan: _Plan) -> list[tuple[str, object, bool]]:
     """(name, expression, descending) of the sort, ending with the session id (a total order)."""
     keys = []
     if sort == "pertinence" and plan.words:
-        keys.append(("score", _session_score(plan.scores), True))
+        keys.append(("score", None, True))  # an action's, read by group (``_page_by_relevance``)
     if sort == "distance" and plan.origin is not None:
         keys.append(("distance", sa.func.coalesce(distance_m(*plan.origin), 2_000_000_000), False))
     keys.append(("date_debut", PublishedSession.date_debut, False))
@@ -501,6 +501,35 @@ def facets(params: SearchParams, counts: dict, dispositifs: list[Dispositif]) ->
 
 
 # The search -----------------------------------------------------------------------------------
+def _page(where: list, keys, after: list | None, limit: int) -> list:
+    """The first ``limit`` rows (sort key values) matching ``where`` after the cursor values ``after``."""
+    if after is not None:
+        where = [*where, _after(keys, after)]
+    columns = [expression.label(f"k_{name}") for name, expression, _ in keys]
+    order = [expression.desc() if descending else expression.asc() for _, expression, descending in keys]
+    return db.session.execute(_base(columns, where).order_by(*order).limit(limit)).all()
+
+
+def _page_by_relevance(plan: _Plan, keys, after: list | None, limit: int) -> list:
+    """The page of the relevance sort: the sessions of the best-scored actions first, by date.
+
+    One statement per group of actions of equal score, best first, until the page is full
+    (usually the first: few actions have every word in their title), instead of one sort of
+    every matching session by a score read from the actions.
+    """
+    rows = []
+    others = plan.where(without="q")
+    for score, action_ids in _score_groups(plan.scores):
+        if after is not None and score > after[0]:
+            continue  # already shown on the previous pages
+        within = after[1:] if after is not None and score == after[0] else None
+        found = _page([*others, _keyword_clause(action_ids)], keys[1:], within, limit - len(rows))
+        rows += [(score, *row) for row in found]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 def _totals(params: SearchParams, plan: _Plan, with_facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
     """The total and the facet blocks of a search (nothing of its page)."""
     dispositifs = _dispositifs() if with_facets else []
@@ -522,11 +551,24 @@ def search(
     today: date | None = None,
     with_facets: bool = True,
 ) -> SearchResult:
-    """Run a search: one page of results (after ``cursor``), the total and the facets."""
+    """Run a search: one page of results (after ``cursor``), the total and the facets.
+
+    The whole answer is kept until the published offer changes (``cache``): a catalogue under
+    load answers its frequent searches without reading the sessions again. Its parts are kept
+    apart too (the matching actions, the counts), for the other pages and sorts of a search.
+    """
     today = today or date.today()
     limit = max(1, min(limit, MAX_LIMIT))
     sequence = cache.current()  # before any read of the published rows (see ``cache``)
-    plan = _plan(params, today)
+    key = ("search", today, tuple(sorted(params.to_query())), cursor, limit, with_facets)
+    compute = partial(_search, params, sequence, cursor=cursor, limit=limit, today=today, with_facets=with_facets)
+    return cache.remember(sequence, key, compute)
+
+
+def _search(
+    params: SearchParams, sequence: int | None, *, cursor: str | None, limit: int, today: date, with_facets: bool
+) -> SearchResult:
+    plan = _plan(params, today, sequence)
     sort = params.effective_sort()
     if sort == "pertinence" and not plan.words:
         sort = "date"
@@ -535,14 +577,11 @@ def search(
         if params.tri == "distance" and not any(w.field == "rayon" for w in plan.warnings):
             plan.warnings.append(ParamError("tri", "La position de cette commune est inconnue : tri par date."))
     keys = _sort_keys(sort, plan)
-    where = plan.where()
-    if cursor:
-        where.append(_after(keys, decode_cursor(cursor, sort, keys)))
-    columns = [expression.label(f"k_{name}") for name, expression, _ in keys]
-    query = _base(columns, where).order_by(
-        *(expression.desc() if descending else expression.asc() for _, expression, descending in keys)
-    )
-    rows = db.session.execute(query.limit(limit + 1)).all()
+    after = decode_cursor(cursor, sort, keys) if cursor else None
+    if sort == "pertinence":
+        rows = _page_by_relevance(plan, keys, after, limit + 1)
+    else:
+        rows = _page(plan.where(), keys, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, list(rows[-1])) if more and rows else None
