@@ -42,7 +42,7 @@ def test_a_search_with_a_nul_character_finds_the_same_offer(client, demo):
     plain = text(client.get("/formations?q=soignant"))
     with_nul = client.get("/formations?q=soi%00gnant")
     assert with_nul.status_code == 200
-    assert _results_heading(plain).startswith("1 ") or int(_results_heading(plain).split()[0]) >= 1
+    assert int(_results_heading(plain).split()[0]) >= 1
     assert _results_heading(text(with_nul)) == _results_heading(plain)
 
 
