@@ -113,3 +113,29 @@ def test_the_publication_sequence_moves_with_the_publication_it_counts(session, 
         db.session.commit()
         assert _sequence(other) not in (None, before)
         assert other.scalar(sa.select(PublishedAction.action_id).where(PublishedAction.action_id == action.id))
+
+
+def _etats(body: dict) -> dict[str, str]:
+    return {s["fas_code"]: s["etat_recrutement"] for a in body["actions"] for s in a["sessions"]}
+
+
+def test_formation_pages_show_a_change_of_recruitment_at_once(client, demo):
+    """The formation page and its API answer are kept between requests, until the published offer changes."""
+    session = next(s for s in public_sessions() if s.etat_recrutement == "1" and len(s.dispositifs) == 1)
+    page, answer = f"/formations/{session.action.formation_id}", f"/api/v1/formations/{session.action.formation_id}"
+    before = client.get(page).get_data(as_text=True)
+    assert client.get(page).get_data(as_text=True) == before
+    assert _etats(client.get(answer).get_json())[fas(session)] == "1"
+    update_recruitment(None, session, "2", 3)
+    assert _etats(client.get(answer).get_json())[fas(session)] == "2"
+    assert client.get(page).get_data(as_text=True).count("<dd>Fermé</dd>") == before.count("<dd>Fermé</dd>") + 1
+
+
+def test_an_archived_formation_leaves_its_pages_at_once(client, demo):
+    published = db.session.scalars(sa.select(PublishedAction).order_by(PublishedAction.action_id)).all()
+    alone = next(p for p in published if sum(q.formation_id == p.formation_id for q in published) == 1)
+    page, answer = f"/formations/{alone.formation_id}", f"/api/v1/formations/{alone.formation_id}"
+    assert client.get(page).status_code == client.get(answer).status_code == 200
+    workflow.archive_action(db.session.get(Action, alone.action_id))
+    db.session.commit()
+    assert client.get(page).status_code == client.get(answer).status_code == 404

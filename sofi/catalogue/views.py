@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from models import Commune, CommuneCodePostal, Formacode, db
 from models.codelists import codelist, label
-from sofi.search_public import SearchError, niveau_label, parse_params, search
+from sofi.search_public import SearchError, cache, niveau_label, parse_params, search
 from sofi.search_public.published import formation_view, organisation_view
 from sofi.text import search_key
 
@@ -195,6 +195,10 @@ def _clean_pairs(args: MultiDict) -> list[tuple[str, str]]:
 
 @catalogue.get("/formations/<int:formation_id>")
 def formation(formation_id: int):
+    return cache.page(("formation page", formation_id, date.today()), lambda: _formation_page(formation_id))
+
+
+def _formation_page(formation_id: int) -> str:
     view = formation_view(formation_id)
     if view is None:
         abort(404)
@@ -211,6 +215,10 @@ def formation(formation_id: int):
 def organisation(siret: str):
     if not (siret.isdigit() and len(siret) == 14):
         abort(404)
+    return cache.page(("organisation page", siret, date.today()), lambda: _organisation_page(siret))
+
+
+def _organisation_page(siret: str) -> str:
     view = organisation_view(siret)
     if view is None:
         abort(404)

@@ -1,4 +1,5 @@
-"""Totals and facets of the public search, kept between requests until the published offer changes.
+"""Public answers kept between requests until the published offer changes: search totals and
+facets, whole searches, and the rendered formation and organisation pages.
 
 The facet counts of a search without a selective filter (home page, ``/formations``, the
 unfiltered API list, a département alone) read every current session: seconds at a million.
@@ -9,6 +10,10 @@ moves on (``changed``, called by publication, archiving, recruitment updates and
 generator) in that same transaction, so that the new number is visible exactly when the new
 rows are. A search reads the number before the rows: what it stores under a number is never
 older than that number, and a reader of the next number never sees it.
+
+Rendered pages are kept apart from the searches (``pages``), so that a crawl of formation
+pages cannot push the expensive counts out. They are kept because rendering a formation page
+costs more than reading it (three quarters of its time is the template).
 
 When the row of the sequence is missing (tables emptied by hand or by the tests), nothing is
 cached; it then restarts from a random number, so that it cannot meet a number used before.
@@ -27,6 +32,7 @@ from models.public_search import PublicationSequence
 
 SEQUENCE_ID = 1
 MAX_ENTRIES = 512
+MAX_PAGES = 2000  # rendered formation/organisation pages: ~10–50 kB each, per process
 
 
 def changed() -> None:
@@ -71,9 +77,10 @@ class _Entries:
 
 
 _entries = _Entries(MAX_ENTRIES)
+_pages = _Entries(MAX_PAGES)
 
 
-def remember(sequence: int | None, key: tuple, compute: Callable[[], object]):
+def remember(sequence: int | None, key: tuple, compute: Callable[[], object], entries: _Entries = _entries):
     """``compute()``, or what it returned for ``key`` under the same sequence number and database.
 
     ``sequence`` must have been read (``current``) before the rows ``compute`` reads.
@@ -81,8 +88,17 @@ def remember(sequence: int | None, key: tuple, compute: Callable[[], object]):
     if sequence is None:
         return compute()
     full_key = (db.engine.url.render_as_string(hide_password=True), sequence, *key)
-    found = _entries.get(full_key)
+    found = entries.get(full_key)
     if found is None:
         found = compute()
-        _entries.put(full_key, found)
+        entries.put(full_key, found)
     return found
+
+
+def page(key: tuple, compute: Callable[[], object]):
+    """A public page (or API answer) built from the published offer alone, kept until it changes.
+
+    ``compute`` must depend on nothing but ``key`` and the published rows (no user, no form
+    token); when it raises (a 404), nothing is kept.
+    """
+    return remember(current(), key, compute, _pages)
