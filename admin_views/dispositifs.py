@@ -17,19 +17,12 @@ from sofi import permissions
 from sofi.services import offer
 from sofi.services.errors import DomainError
 
-FIELDS = [
-    "reference_marche",
-    "nb_places",
-    "nb_places_restantes",
-    "effectif_minimal",
-    "capacite_simultanee",
-    "annee_cycle",
-    "frais_ht",
-    "taux_tva",
-    "frais_ttc",
-    "frais_additionnels_montant",
-    "frais_additionnels_details",
-]
+# The terms edited as plain fields; the lot references are shown read-only, the yes/no terms are radio buttons.
+FIELDS = tuple(
+    name
+    for name in SessionDispositif.TERM_FIELDS
+    if name not in SessionDispositif.LOT_FIELDS + SessionDispositif.FLAG_FIELDS
+)
 
 
 class DispositifView(GuidedFormMixin, SofiModelView):
@@ -99,8 +92,8 @@ class DispositifView(GuidedFormMixin, SofiModelView):
         )
         if request.method == "GET" and not restored and (record.id or record.dispositif_code):
             form.publics.data = [p.code for p in record.publics]
-            form.frais_certification.data = "1" if record.frais_certification else "0"
-            form.prise_en_charge_frais.data = "1" if record.prise_en_charge_frais else "0"
+            for name in SessionDispositif.FLAG_FIELDS:
+                form[name].data = "1" if getattr(record, name) else "0"
         if request.method == "POST":
             scheme = db.session.get(Dispositif, form.dispositif_code.data) if form.dispositif_code.data else None
             # Both checks run (``&``) so that every error is shown at once.
@@ -110,8 +103,8 @@ class DispositifView(GuidedFormMixin, SofiModelView):
                     setattr(record, name, None if value == "" else value)
                 record.dispositif_code = scheme.code
                 record.dispositif = scheme
-                record.frais_certification = form.frais_certification.data == "1"
-                record.prise_en_charge_frais = form.prise_en_charge_frais.data == "1"
+                for name in SessionDispositif.FLAG_FIELDS:
+                    setattr(record, name, form[name].data == "1")
                 record.publics = list(db.session.scalars(sa.select(Public).where(Public.code.in_(form.publics.data))))
                 record.session = session
                 if self.save_with(form, form_key, lambda: offer.save(current_user, record)):

@@ -499,6 +499,31 @@ class SessionDispositif(VersionedMixin, TimestampMixin, db.Model):
     frais_certification: Mapped[bool] = mapped_column(default=False)
     prise_en_charge_frais: Mapped[bool] = mapped_column(default=False)
 
+    # The terms the session is offered on under this dispositif, in the order of the published snapshot:
+    # the snapshot, the generator, the write API, the LHÉO fragment and the back-office form all read this list.
+    TERM_FIELDS = (
+        "numero_lot_cr",
+        "id_action_cr",
+        "of_mandataire_cr",
+        "reference_marche",
+        "nb_places",
+        "nb_places_restantes",
+        "effectif_minimal",
+        "capacite_simultanee",
+        "annee_cycle",
+        "frais_ht",
+        "taux_tva",
+        "frais_ttc",
+        "frais_additionnels_montant",
+        "frais_additionnels_details",
+        "frais_certification",
+        "prise_en_charge_frais",
+    )
+    # Terms copied from the regional programme lot: the back-office form shows them but does not edit them.
+    LOT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr")
+    # Yes/no terms (radio buttons on the back-office form).
+    FLAG_FIELDS = ("frais_certification", "prise_en_charge_frais")
+
     session: Mapped[SessionFormation] = relationship(back_populates="dispositifs")
     dispositif: Mapped[Dispositif] = relationship()
     publics: Mapped[list[Public]] = relationship(secondary=session_dispositif_public, order_by=Public.label)

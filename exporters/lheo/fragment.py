@@ -37,6 +37,7 @@ from exporters.lheo.blocks import (
 )
 from exporters.lheo.xmlstring import Element, add, attributes, escape_attribute, escape_text
 from models.codelists import label as code_label
+from models.offer import SessionDispositif
 
 VERSION = 1
 BLOCS = "\x01"
@@ -109,6 +110,11 @@ def action_key(session: dict) -> bytes:
 
 SESSION_IDENTITY = frozenset(("id", "fas_code", "date_debut", "date_fin"))
 DISPOSITIF_IDENTITY = frozenset(("id", "nb_places_restantes"))
+# The dispositif terms written as extras after nb-places, in the shared order; places restantes change with
+# recruitment, so they are written per session (see ``session``) rather than in the shared dispositif extras.
+DISPOSITIF_EXTRA_TERMS = tuple(
+    name for name in SessionDispositif.TERM_FIELDS if name not in ("nb_places", "nb_places_restantes")
+)
 
 
 def _integer(value) -> int | None:
@@ -274,25 +280,7 @@ class _ActionRenderer:
                     ("financeur", dispositif.get("financeur_code")),
                     ("nb-places", dispositif.get("nb_places")),
                     ("publics", sorted(p["code"] for p in dispositif.get("publics") or [])),
-                    *(
-                        (name.replace("_", "-"), dispositif.get(name))
-                        for name in (
-                            "numero_lot_cr",
-                            "id_action_cr",
-                            "of_mandataire_cr",
-                            "reference_marche",
-                            "effectif_minimal",
-                            "capacite_simultanee",
-                            "annee_cycle",
-                            "frais_ht",
-                            "taux_tva",
-                            "frais_ttc",
-                            "frais_additionnels_montant",
-                            "frais_additionnels_details",
-                            "frais_certification",
-                            "prise_en_charge_frais",
-                        )
-                    ),
+                    *((name.replace("_", "-"), dispositif.get(name)) for name in DISPOSITIF_EXTRA_TERMS),
                 ],
                 numero=str(dispositif["code"]),
             )

@@ -81,25 +81,7 @@ SESSION_FIELDS = (
     "mail_liaison_id",
     "referent_mobilite_id",
 )
-DISPOSITIF_FIELDS = (
-    "numero_lot_cr",
-    "id_action_cr",
-    "of_mandataire_cr",
-    "reference_marche",
-    "nb_places",
-    "nb_places_restantes",
-    "effectif_minimal",
-    "capacite_simultanee",
-    "annee_cycle",
-    "frais_ht",
-    "taux_tva",
-    "frais_ttc",
-    "frais_additionnels_montant",
-    "frais_additionnels_details",
-    "frais_certification",
-    "prise_en_charge_frais",
-    "publics",
-)
+DISPOSITIF_FIELDS = (*SessionDispositif.TERM_FIELDS, "publics")
 CONTACT_FIELDS = ("referent_pmr_id", "referent_prf_id", "mail_liaison_id", "referent_mobilite_id")
 # Rich text (the workspace forms' RichTextField): reduced to the same safe HTML subset as in the forms.
 RICH_TEXT_FIELDS = frozenset(

@@ -400,24 +400,6 @@ SESSION_FIELDS = (
     "etat_recrutement",
     "modalites_recrutement",
 )
-DISPOSITIF_FIELDS = (
-    "numero_lot_cr",
-    "id_action_cr",
-    "of_mandataire_cr",
-    "reference_marche",
-    "nb_places",
-    "nb_places_restantes",
-    "effectif_minimal",
-    "capacite_simultanee",
-    "annee_cycle",
-    "frais_ht",
-    "taux_tva",
-    "frais_ttc",
-    "frais_additionnels_montant",
-    "frais_additionnels_details",
-    "frais_certification",
-    "prise_en_charge_frais",
-)
 ACTION_FIELDS = (
     "complement_intitule",
     "complement_programme",
@@ -841,7 +823,7 @@ class _Generator:
                         {
                             "id": dispositif_id,
                             **scheme["snapshot"],
-                            **{name: _value(row[name]) for name in DISPOSITIF_FIELDS},
+                            **{name: _value(row[name]) for name in SessionDispositif.TERM_FIELDS},
                         }
                     )
             chunk.sessions_count += 1

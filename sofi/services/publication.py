@@ -117,27 +117,7 @@ def _dispositif(dispositif: SessionDispositif) -> dict:
         "contrat_apprentissage": scheme.contrat_apprentissage,
         "contrat_professionnalisation": scheme.contrat_professionnalisation,
         "publics": [{"code": p.code, "libelle": p.label, "formacode": p.formacode_code} for p in dispositif.publics],
-        **{
-            name: _value(getattr(dispositif, name))
-            for name in (
-                "numero_lot_cr",
-                "id_action_cr",
-                "of_mandataire_cr",
-                "reference_marche",
-                "nb_places",
-                "nb_places_restantes",
-                "effectif_minimal",
-                "capacite_simultanee",
-                "annee_cycle",
-                "frais_ht",
-                "taux_tva",
-                "frais_ttc",
-                "frais_additionnels_montant",
-                "frais_additionnels_details",
-                "frais_certification",
-                "prise_en_charge_frais",
-            )
-        },
+        **{name: _value(getattr(dispositif, name)) for name in SessionDispositif.TERM_FIELDS},
     }
 
 
