@@ -17,6 +17,7 @@ from models import (
     Dispositif,
     Formacode,
     Formation,
+    ModelValidationError,
     Organisation,
     PublishedAction,
     SessionFormation,
@@ -220,3 +221,42 @@ def test_organisation_option_limits_the_import(cli, session):
     result = _import(cli, path, "--organisation", responsible)
     assert result.exit_code == 0 and count_rows(Formation) == 1
     assert _import(cli, path, "--organisation", "123").exit_code == 1
+
+
+def _several_plaquistes(tmp_path, count: int) -> object:
+    """The plaquiste formation ``count`` times, numbered F1…, its actions and sessions prefixed 1-, 2-…"""
+    text = (sample_files()[0].parent / PLAQUISTE).read_text(encoding="utf-8")
+    start, end = text.index("<formation "), text.index("</formation>") + len("</formation>")
+    block = text[start:end]
+    copies = [
+        block.replace('<formation numero="07_10"', f'<formation numero="F{n}"')
+        .replace('<action numero="', f'<action numero="{n}-')
+        .replace('<session numero="', f'<session numero="{n}-')
+        for n in range(1, count + 1)
+    ]
+    path = tmp_path / "plaquistes.xml"
+    path.write_text(text[:start] + "".join(copies) + text[end:], encoding="utf-8")
+    return path
+
+
+def test_a_formation_refused_when_written_is_skipped_alone_the_others_are_imported(cli, session, tmp_path, monkeypatch):
+    """Formations are written together; one refused by the database check does not take the others down."""
+    original_check = SessionFormation.check_consistency
+
+    def refuse_the_second(record):
+        if record.numero_lheo.startswith("2-"):
+            raise ModelValidationError("date_fin", "refusée par la base (test)")
+        original_check(record)
+
+    monkeypatch.setattr(SessionFormation, "check_consistency", refuse_the_second)
+    result = _import(cli, _several_plaquistes(tmp_path, 3))
+    assert result.exit_code == 0, result.output
+    assert "Formation F2 « Titre professionnel plaquiste » : ignorée — refusée par la base (test)" in result.output
+    assert "Formation F1 « Titre professionnel plaquiste » : créée" in result.output
+    assert "Formation F3 « Titre professionnel plaquiste » : créée" in result.output
+    db.session.rollback()
+    numeros = sorted(session.scalars(sa.select(SessionFormation.numero_lheo)))
+    assert numeros == ["1-114782", "1-123324", "3-114782", "3-123324"]
+    assert sorted(session.scalars(sa.select(Formation.numero_lheo))) == ["F1", "F3"]
+    audited = session.scalars(sa.select(AuditEvent.record_id).where(AuditEvent.table_name == "session_formation")).all()
+    assert len(audited) == 4

@@ -90,6 +90,8 @@ DECIMAL_FIELDS = ("frais_ht", "taux_tva", "frais_ttc", "frais_additionnels_monta
 INTEGER_FIELDS = ("nb_places", "nb_places_restantes", "effectif_minimal", "capacite_simultanee", "annee_cycle")
 TEXT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr", "reference_marche", "frais_additionnels_details")
 FLAG_DISPOSITIFS = (("formation-initiale", 15), ("contrat-apprentissage", 6), ("contrat-professionnalisation", 7))
+# Formations applied per savepoint and flush: a flush per formation cost half of the import time.
+BATCH_SIZE = 200
 
 
 class LheoSchemaError(ImportFileError):
@@ -207,6 +209,18 @@ def _begin() -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _batches(elements, size: int):
+    """Lists of up to ``size`` formations read from ``elements`` (one flush per list)."""
+    batch = []
+    for element in elements:
+        batch.append(read_formation(element))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def import_lheo(
     path: Path | str,
     organisation_siret: str | None = None,
@@ -229,10 +243,10 @@ def import_lheo(
     _begin()
     try:
         stream = LheoStream(path, max_bytes or _max_bytes())
-        for index, element in enumerate(stream.formations()):
-            importer.formation(read_formation(element))
+        for batch in _batches(stream.formations(), BATCH_SIZE):
+            importer.formations(batch)
             if progress is not None:
-                progress(index + 1)
+                progress(importer.done)
         if dry_run:
             db.session.rollback()
         else:
@@ -255,6 +269,17 @@ def import_lheo(
 
 class SkipRecord(Exception):
     """A record SOFI cannot take; the message (French) is the reason shown in the report."""
+
+
+# What skips a formation (and undoes what it wrote); anything else aborts the whole import.
+SKIPS = (SkipRecord, DomainError, ModelValidationError, sa.exc.IntegrityError)
+
+
+def _skip_reason(error: Exception) -> str:
+    if isinstance(error, sa.exc.IntegrityError):
+        return "donnée incohérente ou déjà utilisée (contrainte de la base)"
+    message = error.args[0] if isinstance(error, SkipRecord) else getattr(error, "message", None)
+    return message or str(error)
 
 
 def _fit(value: str | None, limit: int) -> str | None:
@@ -333,6 +358,7 @@ class Importer:
         self.schemes = {d.code: d for d in db.session.scalars(sa.select(Dispositif))}
         self.known_communes = set(db.session.scalars(sa.select(Commune.code_insee)))
         self._created_codes: list[tuple[set, str]] = []
+        self.done = 0  # formations applied or skipped
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -342,37 +368,100 @@ class Importer:
         self.dispositifs: dict[int, Dispositif] = {}
         self.created_sites: set[int] = set()
         self.updated_sites: set[int] = set()
+        # What was written since the last flush that a lookup query would miss (see ``_find_formation``).
+        self._unflushed: set[tuple] = set()
 
     # --- formation -------------------------------------------------------------------------------
 
-    def formation(self, data: dict) -> None:
-        numero = data.get("numero") or ""
-        label = m.strip_tags(data.get("intitule") or "")
-        entry = self.report.open("formation", numero, label)
+    def formations(self, batch: list[dict]) -> None:
+        """Apply formations together (one savepoint, one flush) while none is skipped.
+
+        A skip undoes the whole savepoint: the formations before the skipped one are applied
+        together again, the skipped one alone (in its own savepoint, which reports why), and
+        the rest together. An error at the flush (constraint, consistency check) names no
+        formation: the batch is then applied formation by formation.
+        """
+        while batch:
+            if len(batch) == 1:
+                self.formation(batch[0])
+                return
+            failed = self._apply_together(batch)
+            if failed is None:
+                return
+            if failed < 0:
+                for data in batch:
+                    self.formation(data)
+                return
+            self.formations(batch[:failed])
+            self.formation(batch[failed])
+            batch = batch[failed + 1 :]
+
+    def _apply_together(self, batch: list[dict]) -> int | None:
+        """None once applied; else the index of the skipped formation (-1: failed at the flush)."""
+        marks = self._marks()
         savepoint = db.session.begin_nested()
-        self._created_codes = []
-        marks = (len(self.report.entries), len(self.report.warnings), dict(self.organisation_outcomes))
+        failed = None
+        with db.session.no_autoflush:
+            for index, data in enumerate(batch):
+                try:
+                    self._formation(data, self._open_formation(data))
+                except SKIPS:
+                    failed = index
+                    break
+        if failed is None:
+            try:
+                self._flush()
+            except SKIPS:  # a constraint, or a consistency check run by the flush
+                failed = -1
+        if failed is not None:
+            savepoint.rollback()
+            self._undo(marks, keep_skips=False)
+            return failed
+        savepoint.commit()
+        self.done += len(batch)
+        return None
+
+    def formation(self, data: dict) -> None:
+        """Apply one formation in its own savepoint; a skip undoes it and reports the reason."""
+        entry = self._open_formation(data)
+        marks = self._marks()
+        savepoint = db.session.begin_nested()
         try:
             with db.session.no_autoflush:
                 self._formation(data, entry)
-            db.session.flush()
+            self._flush()
             savepoint.commit()
-        except (SkipRecord, DomainError, ModelValidationError, sa.exc.IntegrityError) as error:
+        except SKIPS as error:
             savepoint.rollback()
-            for known, code in self._created_codes:
-                known.discard(code)
-            self._reset_caches()
-            # what was reported inside the savepoint did not happen, except the reasons of the skips
-            entries, warnings, outcomes = marks
-            kept = [e for e in self.report.entries[entries:] if e.outcome == SKIPPED]
-            del self.report.entries[entries:]
-            self.report.entries.extend(kept)
-            del self.report.warnings[warnings:]
-            self.organisation_outcomes = outcomes
-            message = error.args[0] if isinstance(error, SkipRecord) else getattr(error, "message", None)
-            if isinstance(error, sa.exc.IntegrityError):
-                message = "donnée incohérente ou déjà utilisée (contrainte de la base)"
-            entry.outcome, entry.detail = SKIPPED, message or str(error)
+            self._undo(marks, keep_skips=True)
+            entry.outcome, entry.detail = SKIPPED, _skip_reason(error)
+        self.done += 1
+
+    def _open_formation(self, data: dict) -> Entry:
+        return self.report.open("formation", data.get("numero") or "", m.strip_tags(data.get("intitule") or ""))
+
+    def _marks(self) -> tuple:
+        self._created_codes = []
+        return len(self.report.entries), len(self.report.warnings), dict(self.organisation_outcomes)
+
+    def _undo(self, marks: tuple, keep_skips: bool) -> None:
+        """Forget what was reported and cached since ``marks`` (its savepoint was rolled back).
+
+        ``keep_skips``: the reasons of the records skipped inside are kept (they did happen).
+        """
+        for known, code in self._created_codes:
+            known.discard(code)
+        self._reset_caches()
+        entries, warnings, outcomes = marks
+        kept = [e for e in self.report.entries[entries:] if keep_skips and e.outcome == SKIPPED]
+        del self.report.entries[entries:]
+        self.report.entries.extend(kept)
+        del self.report.warnings[warnings:]
+        self.organisation_outcomes = outcomes
+
+    def _flush(self) -> None:
+        db.session.flush()
+        self._unflushed.clear()
 
     def _formation(self, data: dict, entry: Entry) -> None:
         numero, label = entry.numero, entry.label
@@ -387,6 +476,9 @@ class Importer:
         key = (sofi or {}).get("identifiant") or numero or f"intitule:{search_key(label)[:80]}"
         formation = self._find_formation(sofi, key, responsible)
         created = formation is None
+        self._unflushed.add(("formation", responsible.siren, key))
+        if not created:
+            self._unflushed.add(("formation", formation.id))
         if created:
             formation = Formation(organisation=responsible, numero_lheo=key)
             db.session.add(formation)
@@ -408,6 +500,15 @@ class Importer:
         entry.detail = ", ".join(changes) if entry.outcome == UPDATED else ""
 
     def _find_formation(self, sofi: dict | None, key: str, responsible: Organisation) -> Formation | None:
+        """The formation a record updates; flushes first when an unflushed one of the batch may be it."""
+        if ("formation", responsible.siren, key) in self._unflushed:
+            self._flush()
+        formation = self._stored_formation(sofi, key, responsible)
+        if formation is not None and ("formation", formation.id) in self._unflushed:
+            self._flush()  # its actions and sessions of the batch must be found by the queries
+        return formation
+
+    def _stored_formation(self, sofi: dict | None, key: str, responsible: Organisation) -> Formation | None:
         if sofi and (identifiant := _int(sofi.get("identifiant"))) is not None:
             formation = db.session.get(Formation, identifiant)
             if formation is not None and formation.organisation.siren == responsible.siren:
@@ -639,10 +740,13 @@ class Importer:
                     commune.codes_postaux = [CommuneCodePostal(code_postal=address["codepostal"])]
                 db.session.add(commune)
                 self.communes.add(insee)
+                self._unflushed.add(("commune",))
                 self.report.warn(
                     f"Commune {insee} {address['ville']} absente du référentiel : ajoutée depuis l'adresse."
                 )
             return insee
+        if ("commune",) in self._unflushed:
+            self._flush()  # the postcodes of the communes just added
         rows = db.session.scalars(
             sa.select(CommuneCodePostal).where(CommuneCodePostal.code_postal == address["codepostal"])
         ).all()
@@ -1120,7 +1224,11 @@ class Importer:
         if lheo_action.get("dispositifs") is not None:
             for item in lheo_action["dispositifs"]:
                 code = _int(item.get("code"))
-                scheme = (self.schemes.get(code) or db.session.get(Dispositif, code)) if code is not None else None
+                scheme = (
+                    (self.schemes.get(code) or self.dispositifs.get(code) or db.session.get(Dispositif, code))
+                    if code is not None
+                    else None
+                )
                 if scheme is None:
                     scheme = self._imported_dispositif(item.get("financeur") or "")
                     if scheme is None:
