@@ -1,7 +1,7 @@
 """Public read endpoints: the published offer and the reference lists (no token, CORS open)."""
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -12,7 +12,8 @@ from models import Commune, CommuneCodePostal, Dispositif, Formacode, Public, db
 from models.codelists import codelist, label
 from sofi.api.blueprint import api
 from sofi.api.errors import ApiError, detail
-from sofi.search_public import SearchError, cache, parse_params, search
+from sofi.public_pages import kept_until_the_offer_changes
+from sofi.search_public import SearchError, parse_params, search
 from sofi.search_public.published import formation_view, organisation_view, session_view
 from sofi.text import search_key
 
@@ -42,6 +43,7 @@ def _json_dates(value):
 
 
 @api.get("/formations")
+@kept_until_the_offer_changes
 def list_formations():
     params, errors = parse_params(request.args)
     known = {"q", *(f for f in params.__dataclass_fields__), *PAGING}
@@ -85,11 +87,8 @@ def list_formations():
 
 
 @api.get("/formations/<int:formation_id>")
+@kept_until_the_offer_changes
 def get_formation(formation_id: int):
-    return jsonify(cache.page(("api formation", formation_id, date.today()), lambda: _formation_body(formation_id)))
-
-
-def _formation_body(formation_id: int) -> dict:
     view = formation_view(formation_id)
     if view is None:
         raise ApiError(404, "introuvable", "Aucune formation publiée ne porte ce numéro.")
@@ -98,10 +97,11 @@ def _formation_body(formation_id: int) -> dict:
         "html": url_for("catalogue.formation", formation_id=formation_id),
         "lheo": f"/api/v1/formations/{formation_id}.lheo",
     }
-    return view
+    return jsonify(view)
 
 
 @api.get("/sessions/<fas>")
+@kept_until_the_offer_changes
 def get_session(fas: str):
     view = session_view(fas)
     if view is None:
@@ -111,16 +111,13 @@ def get_session(fas: str):
 
 
 @api.get("/organisations/<siret>")
+@kept_until_the_offer_changes
 def get_organisation(siret: str):
-    return jsonify(cache.page(("api organisation", siret, date.today()), lambda: _organisation_body(siret)))
-
-
-def _organisation_body(siret: str) -> dict:
     view = organisation_view(siret) if siret.isdigit() and len(siret) == 14 else None
     if view is None:
         raise ApiError(404, "introuvable", "Aucun organisme n'a d'offre publiée sous ce SIRET.")
     view["links"] = {"html": url_for("catalogue.organisation", siret=siret)}
-    return view
+    return jsonify(view)
 
 
 # Reference lists -------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from models import Commune, CommuneCodePostal, Formacode, db
 from models.codelists import codelist, label
-from sofi.search_public import SearchError, cache, niveau_label, parse_params, search
+from sofi.public_pages import kept_until_the_offer_changes
+from sofi.search_public import SearchError, niveau_label, parse_params, search
 from sofi.search_public.published import formation_view, organisation_view
 from sofi.text import search_key
 
@@ -117,6 +118,7 @@ def _canonical(args: MultiDict) -> MultiDict | None:
 
 
 @catalogue.get("/")
+@kept_until_the_offer_changes
 def home():
     params, _errors = parse_params(MultiDict())
     result = search(params, limit=1)
@@ -130,6 +132,7 @@ def home():
 
 
 @catalogue.get("/formations")
+@kept_until_the_offer_changes
 def formations():
     args = MultiDict(request.args)
     place_text, candidates = "", []
@@ -194,11 +197,8 @@ def _clean_pairs(args: MultiDict) -> list[tuple[str, str]]:
 
 
 @catalogue.get("/formations/<int:formation_id>")
+@kept_until_the_offer_changes
 def formation(formation_id: int):
-    return cache.page(("formation page", formation_id, date.today()), lambda: _formation_page(formation_id))
-
-
-def _formation_page(formation_id: int) -> str:
     view = formation_view(formation_id)
     if view is None:
         abort(404)
@@ -212,13 +212,10 @@ def _formation_page(formation_id: int) -> str:
 
 
 @catalogue.get("/organismes/<siret>")
+@kept_until_the_offer_changes
 def organisation(siret: str):
     if not (siret.isdigit() and len(siret) == 14):
         abort(404)
-    return cache.page(("organisation page", siret, date.today()), lambda: _organisation_page(siret))
-
-
-def _organisation_page(siret: str) -> str:
     view = organisation_view(siret)
     if view is None:
         abort(404)

@@ -80,10 +80,17 @@ _entries = _Entries(MAX_ENTRIES)
 _pages = _Entries(MAX_PAGES)
 
 
-def remember(sequence: int | None, key: tuple, compute: Callable[[], object], entries: _Entries = _entries):
+def remember(
+    sequence: int | None,
+    key: tuple,
+    compute: Callable[[], object],
+    entries: _Entries = _entries,
+    keep: Callable[[object], bool] = lambda _value: True,
+):
     """``compute()``, or what it returned for ``key`` under the same sequence number and database.
 
-    ``sequence`` must have been read (``current``) before the rows ``compute`` reads.
+    ``sequence`` must have been read (``current``) before the rows ``compute`` reads; a value
+    that ``keep`` refuses is returned without being kept.
     """
     if sequence is None:
         return compute()
@@ -91,14 +98,11 @@ def remember(sequence: int | None, key: tuple, compute: Callable[[], object], en
     found = entries.get(full_key)
     if found is None:
         found = compute()
-        entries.put(full_key, found)
+        if keep(found):
+            entries.put(full_key, found)
     return found
 
 
-def page(key: tuple, compute: Callable[[], object]):
-    """A public page (or API answer) built from the published offer alone, kept until it changes.
-
-    ``compute`` must depend on nothing but ``key`` and the published rows (no user, no form
-    token); when it raises (a 404), nothing is kept.
-    """
-    return remember(current(), key, compute, _pages)
+def page(key: tuple, compute: Callable[[], object], keep: Callable[[object], bool]):
+    """A public page (or API answer) built from the published offer alone, kept until it changes."""
+    return remember(current(), key, compute, _pages, keep)

@@ -104,12 +104,13 @@ def _tsvector():
 
 
 def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
-    """The published actions whose text has every word, with their relevance (``_score``) when
-    ``scored``, else 0.
+    """The published actions whose text has every word, with their relevance (``_title_score``)
+    when ``scored``, else 0.
 
     Resolved before the search's statements, from the text index of each database: PostgreSQL's
     French full-text index, SQLite's FTS5 trigram index (``LIKE`` on it reads the index and
-    matches what ``LIKE`` on ``published_action`` would).
+    matches what ``LIKE`` on ``published_action`` would). Only the short title is read with
+    them: the long search text (stored out of line) is left to the index.
     """
     if _is_postgresql():
         matching = _tsvector().op("@@")(_tsquery(words))
@@ -117,8 +118,9 @@ def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
         fts = SQLITE_FTS.alias("fts")
         texts = sa.select(fts.c.rowid).where(*(fts.c.search_text.like(f"%{_light_stem(w)}%") for w in words))
         matching = PublishedAction.action_id.in_(texts)
-    score = _score(words) if scored else sa.literal(0)
-    return dict(db.session.execute(sa.select(PublishedAction.action_id, score).where(matching)).all())
+    rows = db.session.execute(sa.select(PublishedAction.action_id, PublishedAction.intitule).where(matching))
+    stems = [_light_stem(word) for word in words]
+    return {action_id: _title_score(stems, title) if scored else 0 for action_id, title in rows}
 
 
 def _id_list(action_ids):
@@ -145,18 +147,11 @@ def _light_stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
 
 
-def _score(words: list[str]):
+def _title_score(stems: list[str], title: str) -> int:
     """Relevance of an action as an integer (a keyset sort key), the same on both databases: 10 per
-    word found in the title, 1 per word found elsewhere (cheap: no text vector computed per row)."""
-    position = sa.func.strpos if _is_postgresql() else sa.func.instr
-    title_length = sa.func.length(PublishedAction.intitule)
-    return sum(
-        (
-            sa.case((position(PublishedAction.search_text, _light_stem(w)).between(1, title_length), 10), else_=1)
-            for w in words
-        ),
-        sa.literal(0),
-    )
+    word found in its title, 1 per word found elsewhere in its text."""
+    title = search_key(title)
+    return sum(10 if stem in title else 1 for stem in stems)
 
 
 def _score_groups(scores: dict[int, int]) -> list[tuple[int, list[int]]]:
@@ -402,7 +397,9 @@ def _branch(name: str, rows, cpf_codes: list[int]):
             }[name]()
         )
     value = sa.cast(value, sa.String)
-    count = sa.func.count(sa.distinct(rows.c.session_id))
+    # One row per session, except across the elements of a list (where a value may come twice):
+    # a plain count lets the database hash its groups instead of sorting every row.
+    count = sa.func.count(sa.distinct(rows.c.session_id)) if name in LIST_FACETS else sa.func.count()
     return (
         sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
         .select_from(source)
