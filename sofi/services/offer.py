@@ -22,12 +22,10 @@ from models import (
     User,
     db,
 )
-from models.base import utcnow
 from sofi import permissions
 from sofi.services.errors import DomainError
 
 READ_ONLY_STATES = {ActionStatus.ARCHIVEE}
-REOPENED_STATES = {ActionStatus.PUBLIEE, ActionStatus.REFUSEE, ActionStatus.EN_ATTENTE_VALIDATION}
 
 
 def owning_action(record) -> Action | None:
@@ -65,9 +63,11 @@ def check_editable(user: User, record) -> None:
 
 
 def _reopen(action: Action | None) -> None:
-    if action is not None and action.status in REOPENED_STATES:
-        action.status = ActionStatus.EN_COURS_DE_SAISIE
-        action.status_changed_at = utcnow()
+    """An edit re-opens its action: the status change itself is the workflow's (``workflow.reopen_edited``)."""
+    # Imported here: workflow imports programmes, which imports this module.
+    from sofi.services import workflow
+
+    workflow.reopen_edited(action)
 
 
 def save(user: User, record) -> None:

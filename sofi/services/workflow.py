@@ -3,8 +3,9 @@
 en cours de saisie → en attente de validation → (en attente de réponses ⇄ en attente de
 validation) → publiée, or refusée; publiée → archivée. Each transition checks who may make
 it, runs the rules, writes an audit event and notifies the people concerned by e-mail.
-Editing a published action re-opens it as a draft revision (``sofi.services.offer``) while
-its published version (``PublishedAction``) stays public until the revision is approved.
+Editing a published action re-opens it as a draft revision (``reopen_edited``, called by
+``sofi.services.offer``) while its published version (``PublishedAction``) stays public until
+the revision is approved.
 """
 
 from dataclasses import dataclass
@@ -399,7 +400,20 @@ def archive_action(action: Action) -> None:
     action.archived_at = action.status_changed_at
 
 
-REOPENED_BY_IMPORT = {ActionStatus.PUBLIEE, ActionStatus.REFUSEE, ActionStatus.EN_ATTENTE_VALIDATION}
+# The states a change of content sends back to "en cours de saisie": the action must be sent again.
+REOPENED_STATES = {ActionStatus.PUBLIEE, ActionStatus.REFUSEE, ActionStatus.EN_ATTENTE_VALIDATION}
+
+
+def reopen_edited(action: Action | None) -> None:
+    """Its organisation changed this action (or one of its records): it goes back to "en cours de saisie".
+
+    A published action keeps its published version until the revision is approved. No transition
+    note is written: the audit log records the status column change together with the edit that
+    caused it. ``None`` (a record not attached to an action yet) changes nothing. The caller commits.
+    """
+    if action is not None and action.status in REOPENED_STATES:
+        action.status = ActionStatus.EN_COURS_DE_SAISIE
+        action.status_changed_at = utcnow()
 
 
 def reopen_imported(action: Action) -> None:
@@ -408,7 +422,7 @@ def reopen_imported(action: Action) -> None:
     Same rule as an edit by its organisation: a published action keeps its published version
     until the revision is approved. The caller (the import, one transaction) commits.
     """
-    if action.status in REOPENED_BY_IMPORT:
+    if action.status in REOPENED_STATES:
         _set_status(action, ActionStatus.EN_COURS_DE_SAISIE)
 
 
