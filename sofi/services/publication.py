@@ -243,8 +243,12 @@ def facet_codes(codes) -> list[str]:
     return sorted({str(code) for code in codes})
 
 
-def publish(action: Action, user: User | None = None) -> PublishedAction:
-    """Store (or replace) the published version of ``action``; the caller commits."""
+def publish(action: Action, user: User | None = None, announce: bool = True) -> PublishedAction:
+    """Store (or replace) the published version of ``action``; the caller commits.
+
+    ``announce`` moves the publication sequence on (``cache.changed``): a caller publishing many
+    actions in one transaction moves it once itself.
+    """
     data = snapshot(action)
     published = db.session.get(PublishedAction, action.id)
     if published is None:
@@ -322,7 +326,8 @@ def publish(action: Action, user: User | None = None) -> PublishedAction:
         db.session.execute(
             published_session_public.insert(), [{"session_id": s, "public_code": c} for s, c in sorted(public_rows)]
         )
-    cache.changed()
+    if announce:
+        cache.changed()
     return published
 
 

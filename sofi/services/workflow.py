@@ -37,6 +37,7 @@ from models.codelists import label
 from sofi import audit, permissions
 from sofi.rules import blocking, check_action
 from sofi.search import certification_for
+from sofi.search_public import cache as search_cache
 from sofi.services import programmes, publication
 from sofi.services.errors import DomainError
 from sofi.services.mail import external_url, send_mail
@@ -133,9 +134,10 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
     _commit()
 
 
-def _approve(user: User, action: Action, today: date | None, notify: bool = True) -> None:
-    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once, and
-    sends each organisation one mail per batch instead of one per action)."""
+def _approve(user: User, action: Action, today: date | None, in_batch: bool = False) -> None:
+    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once, sends
+    each organisation one mail per batch instead of one per action, and moves the publication
+    sequence once per batch)."""
     _require_validator(user)
     if action.status not in REVIEWABLE:
         raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
@@ -151,8 +153,8 @@ def _approve(user: User, action: Action, today: date | None, notify: bool = True
         raise DomainError(programmes.region_refusal_message(region))
     _set_status(action, ActionStatus.PUBLIEE)
     db.session.flush()  # the version check happens here: a concurrent approval fails
-    publication.publish(action, user)
-    if notify:
+    publication.publish(action, user, announce=not in_batch)
+    if not in_batch:
         _notify_organisation(action, *APPROVED_MAIL)
 
 
@@ -178,8 +180,9 @@ def funder_decisions(action: Action) -> dict[str, FunderApproval]:
 
 def pending_funders(action: Action) -> list[str]:
     """Required funders that have not (or not yet) approved the current submission."""
-    decisions = funder_decisions(action)
-    return sorted(code for code in required_funders(action) if not (code in decisions and decisions[code].approved))
+    required = required_funders(action)
+    decisions = funder_decisions(action) if required else {}
+    return sorted(code for code in required if not (code in decisions and decisions[code].approved))
 
 
 def funder_decision(user: User, action: Action, approved: bool, comment: str = "") -> FunderApproval:
@@ -312,13 +315,15 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
             for action in chunk:
                 try:
                     with session.begin_nested():
-                        _approve(user, action, today, notify=False)
+                        _approve(user, action, today, in_batch=True)
                 except DomainError as error:
                     result.skipped.append((action, error.message))
                 except StaleDataError:
                     result.skipped.append((action, CONCURRENT_CHANGE))
                 else:
                     approved.append(action)
+            if approved:
+                search_cache.changed()
             _notify_approved(approved)
             try:
                 _commit()
