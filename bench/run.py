@@ -242,8 +242,13 @@ class Pages:
             self.clients[who] = client
         return self.clients[who]
 
-    def get(self, who, url):
+    def get(self, who, url, cold: bool = False):
+        """A page as a user gets it; ``cold``: as the first visitor after a publication (nothing kept)."""
+        from sofi.search_public import cache
+
         def call():
+            if cold:
+                cache.forget()
             response = self.client(who).get(url)
             if response.status_code != 200:
                 raise RuntimeError(f"{url}: HTTP {response.status_code}")
@@ -377,6 +382,10 @@ def page_scenarios(pages: Pages, only) -> list:
         "ORDER BY ps.date_debut, ps.session_id LIMIT 20"
     )
     detail_sql = "SELECT data FROM published_action WHERE formation_id = ?"
+    unfiltered_sql = (
+        "SELECT ps.session_id, pa.data FROM published_session ps JOIN published_action pa "
+        "ON pa.action_id = ps.action_id WHERE ps.date_fin >= ? ORDER BY ps.date_debut, ps.session_id LIMIT 20"
+    )
     return [
         (
             "org_sessions_first_page",
@@ -504,6 +513,17 @@ def page_scenarios(pages: Pages, only) -> list:
             ),
         ),
         (
+            "catalogue_search_cold",
+            lambda: pages.scenario(
+                "catalogue_search_cold",
+                pages.get(None, f"/formations?{search}", cold=True),
+                pages.sql(search_sql, (today,)),
+                80,
+                rows=20,
+                note="catalogue_search as the first visitor after a publication meets it (nothing kept)",
+            ),
+        ),
+        (
             "catalogue_search_rare_keyword",
             lambda: pages.scenario(
                 "catalogue_search_rare_keyword",
@@ -530,16 +550,33 @@ def page_scenarios(pages: Pages, only) -> list:
             lambda: pages.scenario(
                 "api_list_unfiltered",
                 pages.get(None, "/api/v1/formations"),
-                pages.sql(
-                    "SELECT ps.session_id, pa.data FROM published_session ps JOIN published_action pa "
-                    "ON pa.action_id = ps.action_id WHERE ps.date_fin >= ? ORDER BY ps.date_debut, ps.session_id "
-                    "LIMIT 20",
-                    (today,),
-                ),
+                pages.sql(unfiltered_sql, (today,)),
                 80,
                 rows=20,
                 note="no filter: facets over the whole published offer",
                 budget=10.0,
+            ),
+        ),
+        (
+            "api_list_unfiltered_cold",
+            lambda: pages.scenario(
+                "api_list_unfiltered_cold",
+                pages.get(None, "/api/v1/formations", cold=True),
+                pages.sql(unfiltered_sql, (today,)),
+                80,
+                rows=20,
+                note="api_list_unfiltered as the first visitor after a publication meets it (nothing kept)",
+                budget=10.0,
+            ),
+        ),
+        (
+            "formation_detail_cold",
+            lambda: pages.scenario(
+                "formation_detail_cold",
+                pages.get(None, f"/formations/{formation_id}", cold=True),
+                pages.sql(detail_sql, (formation_id,)),
+                30,
+                note="formation_detail as the first visitor after a publication meets it (nothing kept)",
             ),
         ),
         (

@@ -68,6 +68,10 @@ class _Entries:
                 return self.entries[key]
         return None
 
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
     def put(self, key: Hashable, value) -> None:
         with self.lock:
             self.entries[key] = value
@@ -101,6 +105,13 @@ def remember(
         if keep(found):
             entries.put(full_key, found)
     return found
+
+
+def forget() -> None:
+    """Drop everything this process keeps: what the first visitor after a publication meets
+    (the benchmarks time it)."""
+    _entries.clear()
+    _pages.clear()
 
 
 def page(key: tuple, compute: Callable[[], object], keep: Callable[[object], bool]):
