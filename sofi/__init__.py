@@ -30,12 +30,14 @@ def create_app(config: dict | None = None) -> Flask:
     from sofi.catalogue import catalogue
     from sofi.cli import sofi_cli
     from sofi.errors import init_error_pages
+    from sofi.favicon import favicon
     from sofi.health import health
     from sofi.lheo_api import lheo_api
     from sofi.security_headers import init_security_headers
     from sofi.templating import register_template_helpers
 
     app.register_blueprint(health)
+    app.register_blueprint(favicon)
     app.register_blueprint(auth)
     app.register_blueprint(catalogue)
     app.register_blueprint(lheo_api)
