@@ -5,7 +5,9 @@ Flask-Admin counts every row of a list (``SELECT count(*)``) and reaches page N 
 switches to the "simple" pager (previous / next, no count) and gives the previous and next
 links a cursor — the sort value and id of the first or last row shown — so that the next
 page is read with ``WHERE (sort, id) > (value, id)`` from an index, at any depth. A page
-reached without a cursor (typed URL, page size change) still uses the offset.
+reached by its number alone (typed URL, page size change) first finds the row before it with a
+narrow scan of the two sort columns (``_boundary``), then is read like a "next" page: the
+wide rows of the list are never skipped by ``OFFSET``.
 """
 
 import base64
@@ -124,13 +126,30 @@ class KeysetListMixin:
         view_args.extra_args = {k: v for k, v in view_args.extra_args.items() if k not in (AFTER, BEFORE)}
         return view_args
 
+    def _boundary(self, query, column, rows_before: int):
+        """(value, id) of the last row before a page reached by its number, or None (no such row,
+        or no sort value to start from): only the sort value and the id are read to skip the rows
+        before it, from the index when there is one."""
+        row = (
+            query.enable_eagerloads(False)
+            .with_entities(column, self.model.__table__.c.id)
+            .offset(rows_before - 1)
+            .limit(1)
+            .first()
+        )
+        return (row[0], row[1]) if row is not None and row[0] is not None else None
+
     def _apply_pagination(self, query, page, page_size):
         keyset = getattr(g, "sofi_keyset", None)
         after, before = self._cursor(AFTER), self._cursor(BEFORE)
         g.sofi_keyset_reversed = False
-        if keyset is None or (after is None and before is None) or not page_size or not page:
+        if keyset is None or not page_size or not page:
             return super()._apply_pagination(query, page, page_size)
         column, descending = keyset
+        if after is None and before is None:
+            after = self._boundary(query, column, page * page_size)
+            if after is None:
+                return super()._apply_pagination(query, page, page_size)
         primary = self.model.__table__.c.id
         if after is not None:
             return query.filter(self._beyond(column, descending, *after, forward=True)).limit(page_size)
