@@ -2,6 +2,9 @@
 a publication, an archiving, an edit of places or of the recruitment state shows at once, and
 a new day drops the sessions that ended."""
 
+import threading
+import time
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 
@@ -9,7 +12,7 @@ import sqlalchemy as sa
 
 from models import Action, ActionStatus, PublishedAction, db
 from models.public_search import PublicationSequence
-from sofi.search_public import SearchParams, search
+from sofi.search_public import SearchParams, cache, search
 from sofi.services import workflow
 from sofi.services.recruitment import update_recruitment
 from tests.catalogue_support import fas, public_sessions
@@ -139,3 +142,27 @@ def test_an_archived_formation_leaves_its_pages_at_once(client, demo):
     workflow.archive_action(db.session.get(Action, alone.action_id))
     db.session.commit()
     assert client.get(page).status_code == client.get(answer).status_code == 404
+
+
+def test_visitors_arriving_together_compute_a_page_once(app_context):
+    """After a publication, simultaneous visitors of the same page wait for one computation."""
+    calls, lock = [], threading.Lock()
+
+    def compute():
+        with lock:
+            calls.append(threading.get_ident())
+        time.sleep(0.3)
+        return f"page computed by {threading.get_ident()}"
+
+    def visit(results):
+        with app_context.app_context():
+            results.append(cache.remember(424242, ("a page", key), compute))
+
+    key, results = uuid.uuid4().hex, []
+    visitors = [threading.Thread(target=visit, args=(results,)) for _ in range(8)]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join()
+    assert len(calls) == 1
+    assert results == [f"page computed by {calls[0]}"] * 8

@@ -19,6 +19,7 @@ When the row of the sequence is missing (tables emptied by hand or by the tests)
 cached; it then restarts from a random number, so that it cannot meet a number used before.
 """
 
+import contextlib
 import random
 import threading
 from collections import OrderedDict
@@ -100,11 +101,44 @@ def remember(
         return compute()
     full_key = (db.engine.url.render_as_string(hide_password=True), sequence, *key)
     found = entries.get(full_key)
-    if found is None:
-        found = compute()
-        if keep(found):
-            entries.put(full_key, found)
+    if found is not None:
+        return found
+    with _in_flight(full_key) as leader:
+        found = entries.get(full_key) if not leader else None
+        if found is None:
+            found = compute()
+            if keep(found):
+                entries.put(full_key, found)
     return found
+
+
+_flights: dict[Hashable, threading.Event] = {}
+_flights_lock = threading.Lock()
+FLIGHT_WAIT_S = 60.0
+
+
+@contextlib.contextmanager
+def _in_flight(key: Hashable):
+    """One computation per key at a time in this process: the first thread computes (yields
+    True), the others wait for it (yield False) and then read what it kept. Without it, the
+    visitors arriving together after a publication would each compute the same page."""
+    with _flights_lock:
+        running = _flights.get(key)
+        if running is None:
+            running = _flights[key] = threading.Event()
+            leader = True
+        else:
+            leader = False
+    if not leader:
+        running.wait(FLIGHT_WAIT_S)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with _flights_lock:
+            del _flights[key]
+        running.set()
 
 
 def forget() -> None:
