@@ -31,7 +31,6 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Known vulnerabilities of the pinned requirements (PyPI's advisories); fails on any, and when it cannot ask.
 # Known vulnerabilities of the pinned dependencies (PyPI advisories): fails when one is found; a
 # package the advisory service cannot be asked about is listed as "could not be audited".
 audit: $(STAMP)
