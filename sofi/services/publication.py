@@ -281,11 +281,12 @@ def publish(action: Action, user: User | None = None, announce: bool = True) -> 
     published.formacode_principal = formation.formacode_principal
     published.data = data
     db.session.flush()
-    # The search rows are plain inserts, several rows per statement (no object per row to track).
+    # The search rows are plain Core inserts, one executemany per table (no object per row to track;
+    # the ORM's bulk insert split a session's rows into several statements).
     codes = sorted(formation.formacode_codes)
     if codes:
         db.session.execute(
-            sa.insert(PublishedFormacode), [{"action_id": action.id, "formacode_code": code} for code in codes]
+            PublishedFormacode.__table__.insert(), [{"action_id": action.id, "formacode_code": code} for code in codes]
         )
     session_rows = []
     for session in action.sessions:
@@ -314,7 +315,7 @@ def publish(action: Action, user: User | None = None, announce: bool = True) -> 
             }
         )
     if session_rows:
-        db.session.execute(sa.insert(PublishedSession), session_rows)
+        db.session.execute(PublishedSession.__table__.insert(), session_rows)
     dispositif_rows = {(s.id, d.dispositif_code) for s in action.sessions for d in s.dispositifs}
     public_rows = {(s.id, p.code) for s in action.sessions for d in s.dispositifs for p in d.publics}
     if dispositif_rows:
