@@ -295,12 +295,38 @@ def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInf
 # --- inverse mapping -----------------------------------------------------------------------------
 
 
+class Children:
+    """The first child of each tag of a record element, found in one walk.
+
+    A record reads some twenty fields: ``findtext`` walked its children again for each one
+    (a third of the reading time).
+    """
+
+    __slots__ = ("first",)
+
+    def __init__(self, element):
+        self.first = {}
+        for child in element:
+            self.first.setdefault(child.tag, child)
+
+    def find(self, path: str):
+        name, _, rest = path.partition("/")
+        child = self.first.get(q(name))
+        return child.find(qpath(rest)) if rest and child is not None else child
+
+
 def text(element, path: str | None = None) -> str | None:
-    """Stripped text of ``element`` (or of its first descendant at ``path``); "" → None."""
+    """Stripped text of ``element`` (or of its first descendant at ``path``); "" → None.
+
+    ``element`` is an element or the :class:`Children` of one.
+    """
     if element is None:
         return None
-    value = element.text if path is None else element.findtext(qpath(path))
-    return (value or "").strip() or None
+    if path is not None:
+        element = element.find(path if isinstance(element, Children) else qpath(path))
+        if element is None:
+            return None
+    return (element.text or "").strip() or None
 
 
 def texts(element, path: str) -> list[str]:
@@ -350,21 +376,22 @@ def read_adresse(node) -> dict | None:
     """An ADRESSE block, or None when absent or a placeholder (``-`` / ``00000``)."""
     if node is None:
         return None
+    fields = Children(node)
     lignes = [line for line in texts(node, "ligne") if line.strip(" -")]
-    codepostal = text(node, "codepostal")
-    ville = text(node, "ville")
-    insee = text(node, "code-INSEE-commune")
+    codepostal = text(fields, "codepostal")
+    ville = text(fields, "ville")
+    insee = text(fields, "code-INSEE-commune")
     if not codepostal or codepostal.strip("0") == "" or not ville or ville.strip(" -") == "":
         return None
-    geoloc = node.find(q("geolocalisation"))
+    geoloc = fields.find("geolocalisation")
     return {
-        "denomination": text(node, "denomination"),
+        "denomination": text(fields, "denomination"),
         "lignes": [" ".join(line.split()) for line in lignes],
         "codepostal": codepostal,
         "ville": " ".join(ville.split()),
-        "departement": text(node, "departement"),
+        "departement": text(fields, "departement"),
         "insee": insee if insee and insee.strip("0") else None,
-        "region": text(node, "region"),
+        "region": text(fields, "region"),
         "latitude": _float(text(geoloc, "latitude")) if geoloc is not None else None,
         "longitude": _float(text(geoloc, "longitude")) if geoloc is not None else None,
     }
@@ -387,23 +414,25 @@ def _int(value: str | None) -> int | None:
 def read_coordonnees(node) -> dict:
     if node is None:
         return {}
-    web = node.find(q("web"))
+    fields = Children(node)
+    web = fields.find("web")
     return {
-        "civilite": text(node, "civilite"),
-        "nom": content(node, "nom"),
-        "prenom": content(node, "prenom"),
-        "adresse": read_adresse(node.find(q("adresse"))),
-        "telephone": text(node, "telfixe/numtel"),
-        "portable": text(node, "portable/numtel"),
-        "fax": text(node, "fax/numtel"),
-        "email": text(node, "courriel"),
+        "civilite": text(fields, "civilite"),
+        "nom": content(fields, "nom"),
+        "prenom": content(fields, "prenom"),
+        "adresse": read_adresse(fields.find("adresse")),
+        "telephone": text(fields, "telfixe/numtel"),
+        "portable": text(fields, "portable/numtel"),
+        "fax": text(fields, "fax/numtel"),
+        "email": text(fields, "courriel"),
         "web": text(web, "urlweb") if web is not None else None,
     }
 
 
 def read_contact(node) -> dict:
-    contact = read_coordonnees(node.find(q("coordonnees")))
-    contact["type_contact"] = text(node, "type-contact")
+    fields = Children(node)
+    contact = read_coordonnees(fields.find("coordonnees"))
+    contact["type_contact"] = text(fields, "type-contact")
     sofi = sofi_extras(node, m.X_CONTACT)
     if sofi is not None:
         contact["roles"] = (sofi.get("roles") or "").split()
@@ -417,13 +446,14 @@ def read_contact(node) -> dict:
 
 
 def read_organisme(node) -> dict:
-    coordonnees = read_coordonnees(node.find(qpath("coordonnees-organisme/coordonnees")))
+    fields = Children(node)
+    coordonnees = read_coordonnees(fields.find("coordonnees-organisme/coordonnees"))
     return {
         "numero": node.get("numero"),
-        "siret": "".join((text(node, "SIRET-organisme-formation/SIRET") or "").split()),
-        "nda": text(node, "numero-activite"),
-        "nom": content(node, "nom-organisme"),
-        "raison_sociale": content(node, "raison-sociale"),
+        "siret": "".join((text(fields, "SIRET-organisme-formation/SIRET") or "").split()),
+        "nda": text(fields, "numero-activite"),
+        "nom": content(fields, "nom-organisme"),
+        "raison_sociale": content(fields, "raison-sociale"),
         "coordonnees": coordonnees,
         "contacts": [read_contact(c) for c in node.findall(q("contact-organisme"))],
     }
@@ -440,12 +470,13 @@ def _blocs(node) -> dict:
 
 
 def _cycle(node) -> dict:
-    rythme = node.find(qpath("alternance/rythme-alternance"))
+    fields = Children(node)
+    rythme = fields.find("alternance/rythme-alternance")
     return {
-        "type": text(node, "type-cycle"),
-        "annee": _int(text(node, "annee-cycle")),
-        "effectif_minimal": _int(text(node, "effectif-minimal")),
-        "capacite_simultanee": _int(text(node, "capacite-simultanee")),
+        "type": text(fields, "type-cycle"),
+        "annee": _int(text(fields, "annee-cycle")),
+        "effectif_minimal": _int(text(fields, "effectif-minimal")),
+        "capacite_simultanee": _int(text(fields, "capacite-simultanee")),
         "unite": text(rythme, "unite-rythme-alternance") if rythme is not None else None,
         "unites_entreprise": _int(text(rythme, "unites-entreprise")) if rythme is not None else None,
         "unites_centre": _int(text(rythme, "unites-centre")) if rythme is not None else None,
@@ -453,8 +484,9 @@ def _cycle(node) -> dict:
 
 
 def read_session(node, index: int) -> dict:
-    periode = node.find(q("periode"))
-    inscription = node.find(qpath("periode-inscription/periode"))
+    fields = Children(node)
+    periode = fields.find("periode")
+    inscription = fields.find("periode-inscription/periode")
     session = {
         "numero": node.get("numero"),
         "index": index,
@@ -462,7 +494,7 @@ def read_session(node, index: int) -> dict:
         "fin": text(periode, "fin"),
         "date_debut": m.parse_lheo_date(text(periode, "debut")),
         "date_fin": m.parse_lheo_date(text(periode, "fin"), end=True),
-        "adresse": read_adresse(node.find(qpath("adresse-inscription/adresse"))),
+        "adresse": read_adresse(fields.find("adresse-inscription/adresse")),
         "periode_inscription": (
             {
                 "debut": m.parse_lheo_date(text(inscription, "debut")),
@@ -472,7 +504,7 @@ def read_session(node, index: int) -> dict:
             if inscription is not None
             else None
         ),
-        "etat_recrutement": text(node, "etat-recrutement"),
+        "etat_recrutement": text(fields, "etat-recrutement"),
         "recrutements": [
             {
                 "modalite": text(r, "modalite-recrutement"),
@@ -507,7 +539,8 @@ def read_session(node, index: int) -> dict:
 
 
 def read_action(node, index: int) -> dict:
-    lieu_node = node.find(q("lieu-de-formation"))
+    fields = Children(node)
+    lieu_node = fields.find("lieu-de-formation")
     lieu = None
     if lieu_node is not None:
         coordonnees = read_coordonnees(lieu_node.find(q("coordonnees")))
@@ -521,24 +554,24 @@ def read_action(node, index: int) -> dict:
             "accessibilite": site_extras.get("accessibilite") or None,
             "sofi": bool(site_extras),
         }
-    formateur = node.find(q("organisme-formateur"))
-    equipement = node.find(q("equipement"))
+    formateur = fields.find("organisme-formateur")
+    equipement = fields.find("equipement")
     action = {
         "numero": node.get("numero"),
         "index": index,
-        "rythme": content(node, "rythme-formation"),
+        "rythme": content(fields, "rythme-formation"),
         "publics": texts(node, "code-public-vise"),
-        "conditions": content(node, "conditions-specifiques"),
-        "prise_en_charge": text(node, "prise-en-charge-frais-possible") == "1",
-        "modalite_enseignement": text(node, "modalites-enseignement"),
-        "entrees_sorties": text(node, "modalites-entrees-sorties"),
+        "conditions": content(fields, "conditions-specifiques"),
+        "prise_en_charge": text(fields, "prise-en-charge-frais-possible") == "1",
+        "modalite_enseignement": text(fields, "modalites-enseignement"),
+        "entrees_sorties": text(fields, "modalites-entrees-sorties"),
         "lieu": lieu,
         "lieux": len(node.findall(q("lieu-de-formation"))),
-        "url": text(node, "url-action/urlweb"),
+        "url": text(fields, "url-action/urlweb"),
         "sessions": [read_session(s, i) for i, s in enumerate(node.findall(q("session")))],
         "dates_information": [d for value in texts(node, "date-information/date") if (d := m.parse_lheo_date(value))],
-        "adresse_information": read_adresse(node.find(qpath("adresse-information/adresse"))),
-        "acces_handicapes": content(node, "acces-handicapes"),
+        "adresse_information": read_adresse(fields.find("adresse-information/adresse")),
+        "acces_handicapes": content(fields, "acces-handicapes"),
         "modalites_codes": texts(node, "code-modalite-pedagogique"),
         "equipement": (
             {
@@ -549,10 +582,10 @@ def read_action(node, index: int) -> dict:
             if equipement is not None
             else None
         ),
-        "prix_total": text(node, "prix-total-TTC"),
-        "heures_centre": _int(text(node, "nombre-heures-centre")),
-        "heures_entreprise": _int(text(node, "nombre-heures-entreprise")),
-        "heures_total": _int(text(node, "nombre-heures-total")),
+        "prix_total": text(fields, "prix-total-TTC"),
+        "heures_centre": _int(text(fields, "nombre-heures-centre")),
+        "heures_entreprise": _int(text(fields, "nombre-heures-entreprise")),
+        "heures_total": _int(text(fields, "nombre-heures-total")),
         "formateur": (
             {
                 "siret": "".join((text(formateur, "SIRET-formateur/SIRET") or "").split()),
@@ -590,7 +623,8 @@ def read_action(node, index: int) -> dict:
 
 def read_formation(node) -> dict:
     """One ``<formation>`` (2.3 namespace) as plain data; see the module docstring."""
-    domaine = node.find(q("domaine-formation"))
+    fields = Children(node)
+    domaine = fields.find("domaine-formation")
     formacodes = []
     principal = None
     if domaine is not None:
@@ -600,23 +634,23 @@ def read_formation(node) -> dict:
                 formacodes.append((code, code_node.get("ref")))
                 if (code_node.get("tag") or "").strip().lower() == "principal" and principal is None:
                     principal = code
-    certification = node.find(q("certification"))
-    organisme = node.find(q("organisme-formation-responsable"))
+    certification = fields.find("certification")
+    organisme = fields.find("organisme-formation-responsable")
     return {
         "numero": node.get("numero"),
         "line": node.sourceline,
-        "intitule": text(node, "intitule-formation"),
-        "objectifs": content(node, "objectif-formation"),
-        "resultats": content(node, "resultats-attendus"),
-        "programme": content(node, "contenu-formation"),
-        "certifiante": text(node, "certifiante") == "1",
+        "intitule": text(fields, "intitule-formation"),
+        "objectifs": content(fields, "objectif-formation"),
+        "resultats": content(fields, "resultats-attendus"),
+        "programme": content(fields, "contenu-formation"),
+        "certifiante": text(fields, "certifiante") == "1",
         "rncp": text(certification, "code-RNCP") if certification is not None else None,
         "rs": text(certification, "code-RS") if certification is not None else None,
         "certifinfo": text(certification, "code-CERTIFINFO") if certification is not None else None,
-        "objectif_general": text(node, "objectif-general-formation"),
-        "niveau_entree": text(node, "code-niveau-entree"),
-        "niveau_sortie": text(node, "code-niveau-sortie"),
-        "parcours": text(node, "parcours-de-formation"),
+        "objectif_general": text(fields, "objectif-general-formation"),
+        "niveau_entree": text(fields, "code-niveau-entree"),
+        "niveau_sortie": text(fields, "code-niveau-sortie"),
+        "parcours": text(fields, "parcours-de-formation"),
         "formacodes": formacodes,
         "principal": principal,
         "nsf": texts(domaine, "code-NSF") if domaine is not None else [],
