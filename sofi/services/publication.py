@@ -243,21 +243,45 @@ def facet_codes(codes) -> list[str]:
     return sorted({str(code) for code in codes})
 
 
-def publish(action: Action, user: User | None = None, announce: bool = True) -> PublishedAction:
-    """Store (or replace) the published version of ``action``; the caller commits.
+def publish(action: Action, user: User | None = None) -> PublishedAction:
+    """Store (or replace) the published version of ``action``; the caller commits."""
+    return publish_many([action], user)[0]
 
-    ``announce`` moves the publication sequence on (``cache.changed``): a caller publishing many
-    actions in one transaction moves it once itself.
+
+def publish_many(actions: list[Action], user: User | None = None) -> list[PublishedAction]:
+    """Store (or replace) the published versions of ``actions`` together; the caller commits.
+
+    A constant number of statements whatever the number of actions (a bulk approval publishes
+    a hundred at a time), and the publication sequence moves on once.
     """
-    data = snapshot(action)
-    published = db.session.get(PublishedAction, action.id)
-    if published is None:
-        published = PublishedAction(action_id=action.id, version=0)
+    ids = [action.id for action in actions]
+    existing = {
+        p.action_id: p for p in db.session.scalars(sa.select(PublishedAction).where(PublishedAction.action_id.in_(ids)))
+    }
+    if existing:
+        db.session.execute(sa.delete(PublishedSession).where(PublishedSession.action_id.in_(list(existing))))
+        db.session.execute(sa.delete(PublishedFormacode).where(PublishedFormacode.action_id.in_(list(existing))))
+        for published in existing.values():
+            db.session.expire(published, ["sessions", "formacodes"])
+    versions = []
+    for action in actions:
+        published = existing.get(action.id) or PublishedAction(action_id=action.id, version=0)
+        _fill(published, action, user)  # before it joins the session: filling reads (and autoflushes)
         db.session.add(published)
-    else:
-        db.session.execute(sa.delete(PublishedSession).where(PublishedSession.action_id == action.id))
-        db.session.execute(sa.delete(PublishedFormacode).where(PublishedFormacode.action_id == action.id))
-        db.session.expire(published, ["sessions", "formacodes"])
+        versions.append(published)
+    db.session.flush()
+    # The search rows are plain Core inserts, one executemany per table for all the actions (no
+    # object per row to track; the ORM's bulk insert split an action's sessions into several statements).
+    rows = _SearchRows()
+    for action in actions:
+        rows.add(action)
+    rows.insert()
+    cache.changed()
+    return versions
+
+
+def _fill(published: PublishedAction, action: Action, user: User | None) -> None:
+    """The published version's columns and snapshot, from ``action``."""
     formation = action.formation
     published.version += 1
     published.formation_id = formation.id
@@ -279,57 +303,62 @@ def publish(action: Action, user: User | None = None, announce: bool = True) -> 
     published.certifiante = formation.certifiante
     published.niveau_sortie = formation.niveau_sortie
     published.formacode_principal = formation.formacode_principal
-    published.data = data
-    db.session.flush()
-    # The search rows are plain Core inserts, one executemany per table (no object per row to track;
-    # the ORM's bulk insert split a session's rows into several statements).
-    codes = sorted(formation.formacode_codes)
-    if codes:
-        db.session.execute(
-            PublishedFormacode.__table__.insert(), [{"action_id": action.id, "formacode_code": code} for code in codes]
-        )
-    session_rows = []
-    for session in action.sessions:
-        commune = session.site.commune
-        restantes = [d.nb_places_restantes for d in session.dispositifs if d.nb_places_restantes is not None]
-        session_rows.append(
-            {
-                "session_id": session.id,
-                "action_id": action.id,
-                "fas_code": session.fas_code,
-                "date_debut": session.date_debut,
-                "date_fin": session.date_fin,
-                "commune_code": commune.code_insee if commune else None,
-                "departement": commune.departement if commune else None,
-                "latitude": session.site.latitude,
-                "longitude": session.site.longitude,
-                "etat_recrutement": session.etat_recrutement,
-                "modalite_enseignement": session.modalite_enseignement,
-                "entrees_sorties": session.entrees_sorties,
-                "places_restantes": sum(restantes) if restantes else None,
-                "certifiante": formation.certifiante,
-                "niveau_sortie": formation.niveau_sortie,
-                "formacodes": codes,
-                "dispositifs": facet_codes(d.dispositif_code for d in session.dispositifs),
-                "publics": facet_codes(p.code for d in session.dispositifs for p in d.publics),
-            }
-        )
-    if session_rows:
-        db.session.execute(PublishedSession.__table__.insert(), session_rows)
-    dispositif_rows = {(s.id, d.dispositif_code) for s in action.sessions for d in s.dispositifs}
-    public_rows = {(s.id, p.code) for s in action.sessions for d in s.dispositifs for p in d.publics}
-    if dispositif_rows:
-        db.session.execute(
-            published_session_dispositif.insert(),
-            [{"session_id": s, "dispositif_code": c} for s, c in sorted(dispositif_rows)],
-        )
-    if public_rows:
-        db.session.execute(
-            published_session_public.insert(), [{"session_id": s, "public_code": c} for s, c in sorted(public_rows)]
-        )
-    if announce:
-        cache.changed()
-    return published
+    published.data = snapshot(action)
+
+
+class _SearchRows:
+    """The search rows of published actions (sessions, their domains, dispositifs and publics)."""
+
+    def __init__(self):
+        self.formacodes: list[dict] = []
+        self.sessions: list[dict] = []
+        self.dispositifs: set[tuple[int, int]] = set()
+        self.publics: set[tuple[int, str]] = set()
+
+    def add(self, action: Action) -> None:
+        formation = action.formation
+        codes = sorted(formation.formacode_codes)
+        self.formacodes += [{"action_id": action.id, "formacode_code": code} for code in codes]
+        for session in action.sessions:
+            commune = session.site.commune
+            restantes = [d.nb_places_restantes for d in session.dispositifs if d.nb_places_restantes is not None]
+            self.sessions.append(
+                {
+                    "session_id": session.id,
+                    "action_id": action.id,
+                    "fas_code": session.fas_code,
+                    "date_debut": session.date_debut,
+                    "date_fin": session.date_fin,
+                    "commune_code": commune.code_insee if commune else None,
+                    "departement": commune.departement if commune else None,
+                    "latitude": session.site.latitude,
+                    "longitude": session.site.longitude,
+                    "etat_recrutement": session.etat_recrutement,
+                    "modalite_enseignement": session.modalite_enseignement,
+                    "entrees_sorties": session.entrees_sorties,
+                    "places_restantes": sum(restantes) if restantes else None,
+                    "certifiante": formation.certifiante,
+                    "niveau_sortie": formation.niveau_sortie,
+                    "formacodes": codes,
+                    "dispositifs": facet_codes(d.dispositif_code for d in session.dispositifs),
+                    "publics": facet_codes(p.code for d in session.dispositifs for p in d.publics),
+                }
+            )
+            self.dispositifs |= {(session.id, d.dispositif_code) for d in session.dispositifs}
+            self.publics |= {(session.id, p.code) for d in session.dispositifs for p in d.publics}
+
+    def insert(self) -> None:
+        for table, rows in (
+            (PublishedFormacode.__table__, self.formacodes),
+            (PublishedSession.__table__, self.sessions),
+            (
+                published_session_dispositif,
+                [{"session_id": s, "dispositif_code": c} for s, c in sorted(self.dispositifs)],
+            ),
+            (published_session_public, [{"session_id": s, "public_code": c} for s, c in sorted(self.publics)]),
+        ):
+            if rows:
+                db.session.execute(table.insert(), rows)
 
 
 def unpublish(action: Action) -> None:

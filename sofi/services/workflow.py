@@ -37,7 +37,6 @@ from models.codelists import label
 from sofi import audit, permissions
 from sofi.rules import blocking, check_action
 from sofi.search import certification_for
-from sofi.search_public import cache as search_cache
 from sofi.services import programmes, publication
 from sofi.services.errors import DomainError
 from sofi.services.mail import external_url, send_mail
@@ -135,9 +134,9 @@ def approve(user: User, action: Action, today: date | None = None) -> None:
 
 
 def _approve(user: User, action: Action, today: date | None, in_batch: bool = False) -> None:
-    """Everything ``approve`` does but the commit (``bulk_approve`` commits many at once, sends
-    each organisation one mail per batch instead of one per action, and moves the publication
-    sequence once per batch)."""
+    """Everything ``approve`` does but the commit; ``in_batch``: nor the publication and the mail
+    either (``bulk_approve`` publishes a batch of approved actions at once, commits them
+    together and sends each organisation one mail per batch)."""
     _require_validator(user)
     if action.status not in REVIEWABLE:
         raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
@@ -153,8 +152,8 @@ def _approve(user: User, action: Action, today: date | None, in_batch: bool = Fa
         raise DomainError(programmes.region_refusal_message(region))
     _set_status(action, ActionStatus.PUBLIEE)
     db.session.flush()  # the version check happens here: a concurrent approval fails
-    publication.publish(action, user, announce=not in_batch)
     if not in_batch:
+        publication.publish(action, user)
         _notify_organisation(action, *APPROVED_MAIL)
 
 
@@ -298,8 +297,9 @@ class BulkResult:
 def bulk_approve(user: User, actions: list[Action], today: date | None = None, batch: int = 100) -> BulkResult:
     """Approve every selected action that nothing blocks; list the others with their reasons.
 
-    Each approval is all-or-nothing (a savepoint), and approvals are committed ``batch`` at a
-    time: one commit per action would cost more than the approvals themselves. The trees are
+    Each approval is all-or-nothing (a savepoint: checks, status, version check); the approved
+    actions of a batch are then published together and committed ``batch`` at a time: one
+    publication and one commit per action would cost more than the approvals themselves. The trees are
     loaded a batch at a time and stay loaded across commits; a concurrent change of an action
     is still caught by its version check (the batch is then refused and listed as skipped).
     """
@@ -323,7 +323,7 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
                 else:
                     approved.append(action)
             if approved:
-                search_cache.changed()
+                publication.publish_many(approved, user)
             _notify_approved(approved)
             try:
                 _commit()
