@@ -519,17 +519,37 @@ class Importer:
 
     def _marks(self) -> tuple:
         self._created_codes = []
-        return len(self.report.entries), len(self.report.warnings), dict(self.organisation_outcomes)
+        return len(self.report.entries), len(self.report.warnings), dict(self.organisation_outcomes), self._cached()
+
+    def _cached(self) -> tuple:
+        """A copy of the caches (their records are flushed: a later rollback keeps them)."""
+        return (
+            dict(self.organisations),
+            set(self.communes),
+            dict(self.dispositifs),
+            set(self.created_sites),
+            set(self.updated_sites),
+        )
+
+    def _restore_caches(self, cached: tuple) -> None:
+        self._reset_caches()
+        self.organisations, self.communes, self.dispositifs, self.created_sites, self.updated_sites = cached
 
     def _undo(self, marks: tuple, keep_skips: bool) -> None:
         """Forget what was reported and cached since ``marks`` (its savepoint was rolled back).
 
-        ``keep_skips``: the reasons of the records skipped inside are kept (they did happen).
+        ``keep_skips``: a formation was skipped, the reasons of the records skipped inside are
+        kept (they did happen) and the caches are emptied. Otherwise a batch is undone to be
+        applied again: the caches are as the batch found them, so that the report is the one
+        the formations would have given applied one by one.
         """
         for known, code in self._created_codes:
             known.discard(code)
-        self._reset_caches()
-        entries, warnings, outcomes = marks
+        entries, warnings, outcomes, cached = marks
+        if keep_skips:
+            self._reset_caches()
+        else:
+            self._restore_caches(cached)
         kept = [e for e in self.report.entries[entries:] if keep_skips and e.outcome == SKIPPED]
         del self.report.entries[entries:]
         self.report.entries.extend(kept)
