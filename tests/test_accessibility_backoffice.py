@@ -45,7 +45,14 @@ ROLES = {
 # GET endpoints that are not screens: files, JSON for widgets, the public site (tests/test_accessibility.py).
 NOT_SCREENS_SUFFIXES = (".export", ".ajax_lookup")
 NOT_BACK_OFFICE_PREFIXES = ("catalogue.", "api.", "lheo_api.")
-NOT_SCREENS = {"validation.document_view", "auth.logout", "static", "admin.static", "health.healthz"}
+NOT_SCREENS = {
+    "validation.document_view",
+    "auth.logout",
+    "static",
+    "admin.static",
+    "health.healthz",
+    "favicon.favicon_ico",
+}
 # Entry pages of the anonymous visitor (the walker follows their links too).
 ANONYMOUS_START = ["/login", "/mot-de-passe/oubli", "/activation", "/activation/demande"]
 # Pages whose form is also submitted empty: the errors must be shown and tied to their fields.
