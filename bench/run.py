@@ -382,6 +382,22 @@ def page_scenarios(pages: Pages, only) -> list:
         "ORDER BY ps.date_debut, ps.session_id LIMIT 20"
     )
     detail_sql = "SELECT data FROM published_action WHERE formation_id = ?"
+
+    def kept_and_cold(name: str, url: str, baseline, target_ms: int, **options) -> list:
+        """A public page twice: as the kept answer, and ``_cold`` (as the first visitor after a
+        publication meets it: nothing kept)."""
+        cold_note = f"{name} as the first visitor after a publication meets it (nothing kept)"
+        cold_options = {**options, "note": cold_note}
+        return [
+            (name, lambda: pages.scenario(name, pages.get(None, url), baseline, target_ms, **options)),
+            (
+                f"{name}_cold",
+                lambda: pages.scenario(
+                    f"{name}_cold", pages.get(None, url, cold=True), baseline, target_ms, **cold_options
+                ),
+            ),
+        ]
+
     unfiltered_sql = (
         "SELECT ps.session_id, pa.data FROM published_session ps JOIN published_action pa "
         "ON pa.action_id = ps.action_id WHERE ps.date_fin >= ? ORDER BY ps.date_debut, ps.session_id LIMIT 20"
@@ -501,27 +517,13 @@ def page_scenarios(pages: Pages, only) -> list:
                 note=f"organisation with {pages.org_sessions} sessions; baseline: one plain count of its sessions",
             ),
         ),
-        (
+        *kept_and_cold(
             "catalogue_search",
-            lambda: pages.scenario(
-                "catalogue_search",
-                pages.get(None, f"/formations?{search}"),
-                pages.sql(search_sql, (today,)),
-                80,
-                rows=20,
-                note="keyword 'logistique' + département + modalité, with facets",
-            ),
-        ),
-        (
-            "catalogue_search_cold",
-            lambda: pages.scenario(
-                "catalogue_search_cold",
-                pages.get(None, f"/formations?{search}", cold=True),
-                pages.sql(search_sql, (today,)),
-                80,
-                rows=20,
-                note="catalogue_search as the first visitor after a publication meets it (nothing kept)",
-            ),
+            f"/formations?{search}",
+            pages.sql(search_sql, (today,)),
+            80,
+            rows=20,
+            note="keyword 'logistique' + département + modalité, with facets",
         ),
         (
             "catalogue_search_rare_keyword",
@@ -545,49 +547,16 @@ def page_scenarios(pages: Pages, only) -> list:
                 note="same search as catalogue_search, JSON with facets",
             ),
         ),
-        (
+        *kept_and_cold(
             "api_list_unfiltered",
-            lambda: pages.scenario(
-                "api_list_unfiltered",
-                pages.get(None, "/api/v1/formations"),
-                pages.sql(unfiltered_sql, (today,)),
-                80,
-                rows=20,
-                note="no filter: facets over the whole published offer",
-                budget=10.0,
-            ),
+            "/api/v1/formations",
+            pages.sql(unfiltered_sql, (today,)),
+            80,
+            rows=20,
+            note="no filter: facets over the whole published offer",
+            budget=10.0,
         ),
-        (
-            "api_list_unfiltered_cold",
-            lambda: pages.scenario(
-                "api_list_unfiltered_cold",
-                pages.get(None, "/api/v1/formations", cold=True),
-                pages.sql(unfiltered_sql, (today,)),
-                80,
-                rows=20,
-                note="api_list_unfiltered as the first visitor after a publication meets it (nothing kept)",
-                budget=10.0,
-            ),
-        ),
-        (
-            "formation_detail_cold",
-            lambda: pages.scenario(
-                "formation_detail_cold",
-                pages.get(None, f"/formations/{formation_id}", cold=True),
-                pages.sql(detail_sql, (formation_id,)),
-                30,
-                note="formation_detail as the first visitor after a publication meets it (nothing kept)",
-            ),
-        ),
-        (
-            "formation_detail",
-            lambda: pages.scenario(
-                "formation_detail",
-                pages.get(None, f"/formations/{formation_id}"),
-                pages.sql(detail_sql, (formation_id,)),
-                30,
-            ),
-        ),
+        *kept_and_cold("formation_detail", f"/formations/{formation_id}", pages.sql(detail_sql, (formation_id,)), 30),
         (
             "api_detail",
             lambda: pages.scenario(
