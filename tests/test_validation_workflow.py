@@ -191,6 +191,13 @@ def test_bulk_approve_approves_the_valid_skips_the_invalid_and_audits_each(clien
             )
         ).all()
         assert len(transitions) == 1 and transitions[0].actor_label == VALIDATOR
+        # published together with the other actions of its batch: its version and a search row per session
+        published = db.session.get(PublishedAction, action_id)
+        assert published is not None and published.data["action"]["id"] == action_id
+        searched = session.scalars(
+            sa.select(PublishedSession.session_id).where(PublishedSession.action_id == action_id)
+        )
+        assert sorted(searched) == sorted(s.id for s in db.session.get(Action, action_id).sessions)
     assert db.session.get(PublishedAction, blocked.id) is None
 
 
