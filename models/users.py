@@ -4,12 +4,27 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import TimestampMixin, db
 from models.organisations import Organisation
 from models.validation import ModelValidationError
+
+PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt (n=2**15, r=8, p=1): about 0.2 s a hash, by design
+
+
+def password_hash_method() -> str:
+    """The method new password hashes are written with: scrypt, unless the application says otherwise.
+
+    Only the test suite does (``SOFI_PASSWORD_HASH_METHOD``): it writes and checks passwords
+    thousands of times, and the deliberate slowness of scrypt made up a large share of its run.
+    A stored hash names its own method, so checking a password works whatever method wrote it.
+    """
+    if has_app_context():
+        return current_app.config.get("SOFI_PASSWORD_HASH_METHOD", PASSWORD_HASH_METHOD)
+    return PASSWORD_HASH_METHOD
 
 
 class Role(enum.StrEnum):
@@ -87,7 +102,7 @@ class User(TimestampMixin, db.Model):
     def set_password(self, password: str) -> None:
         if len(password) < 10:
             raise ModelValidationError("password", "le mot de passe doit comporter au moins 10 caractères.")
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

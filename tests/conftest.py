@@ -27,6 +27,7 @@ from tests.browser import CHROMIUM, LAUNCH_ARGS
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get("SOFI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast; production writes scrypt (models.users)
 
 # Tables holding reference data: loaded once per database, kept between tests.
 REFERENCE_TABLES = {
@@ -106,7 +107,15 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def app(backend, tmp_path_factory):
     url = make_database_url(backend, tmp_path_factory, "app")
-    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": "sofi.test"})
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "SERVER_NAME": "sofi.test",
+            # scrypt's 0.2 s per hash, times every account created and login made, took minutes of the run
+            "SOFI_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
+        }
+    )
     application.test_client_class = FreshRequestClient
     with application.app_context():
         upgrade(directory=str(MIGRATIONS_DIR), revision="heads")

@@ -78,3 +78,12 @@ def test_an_email_cannot_be_used_twice(cli, session):
     args = ["--email", "v@cariforef.fr", "--password", "0123456789ab", "--role", "validator"]
     assert cli("sofi", "create-user", *args).exit_code == 0
     assert "existe déjà" in _refused(cli, *args)
+
+
+def test_an_installation_hashes_passwords_with_scrypt(app_context, monkeypatch):
+    """The suite writes cheap hashes (``SOFI_PASSWORD_HASH_METHOD``); an installation never sets it."""
+    monkeypatch.delitem(app_context.config, "SOFI_PASSWORD_HASH_METHOD")
+    user = User(email="chef@cariforef.fr", role=Role.ADMINISTRATOR)
+    user.set_password("un-mot-de-passe-long")
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("un-mot-de-passe-long") and not user.check_password("autre-mot-de-passe")
