@@ -123,16 +123,20 @@ def _column_keys(model: type) -> tuple[str, ...]:
     return tuple(c.key for c in sa.inspect(model).columns if c.key not in SECRET_COLUMNS)
 
 
-def _values(instance) -> dict:
-    # state.dict holds the loaded values (what AttributeState.loaded_value reads), without building
-    # the per-instance attribute states: a bulk import creates thousands of rows per flush.
-    loaded = sa.inspect(instance).dict
+def _column_values(model: type, loaded: dict) -> dict:
+    """The audited columns present in ``loaded``, in column order, as JSON values."""
     values = {}
-    for key in _column_keys(type(instance)):
+    for key in _column_keys(model):
         value = loaded.get(key, NO_VALUE)
         if value is not NO_VALUE:
             values[key] = _plain(value)
     return values
+
+
+def _values(instance) -> dict:
+    # state.dict holds the loaded values (what AttributeState.loaded_value reads), without building
+    # the per-instance attribute states: a bulk import creates thousands of rows per flush.
+    return _column_values(type(instance), sa.inspect(instance).dict)
 
 
 def _changes(instance) -> tuple[dict, dict]:
@@ -180,15 +184,21 @@ def _record_id(instance) -> str:
 
 
 def _event(actor: Actor, operation: str, instance, before, after, message=None) -> dict:
-    organisation_id, action_id = _owners(instance)
+    return _row_event(
+        actor, operation, instance.__tablename__, _record_id(instance), _owners(instance), before, after, message
+    )
+
+
+def _row_event(actor: Actor, operation: str, table_name: str, record_id: str, owners: tuple, before, after, message):
+    organisation_id, action_id = owners
     return {
         "at": utcnow(),
         "actor_id": actor.id,
         "actor_label": actor.label,
         "source": actor.source,
         "operation": operation,
-        "table_name": instance.__tablename__,
-        "record_id": _record_id(instance),
+        "table_name": table_name,
+        "record_id": record_id,
         "organisation_id": organisation_id,
         "action_id": action_id,
         "before": before,
@@ -223,3 +233,33 @@ def note(operation: str, instance, message: str, before=None, after=None) -> Non
     db.session.execute(
         sa.insert(AuditEvent.__table__), [_event(current_actor(), operation, instance, before, after, message)]
     )
+
+
+def record_created(model: type, rows: list[dict], owners: list[tuple[int | None, int | None]]) -> None:
+    """Audit rows inserted without ORM objects (the new sessions of an LHÉO import), in one statement.
+
+    Each gets the ``create`` event the flush listener writes for a new object: ``rows`` hold what
+    the flushed object would (the columns set, the defaults, the keys), ``owners`` the
+    (organisation id, action id) of each row.
+    """
+    if not rows:
+        return
+    from models import db
+
+    actor = current_actor()
+    mapper = sa.inspect(model)
+    keys = [column.key for column in mapper.primary_key]
+    events = [
+        _row_event(
+            actor,
+            "create",
+            model.__tablename__,
+            "-".join(str(row[key]) for key in keys if row.get(key) is not None),
+            owner,
+            None,
+            _column_values(model, row),
+            None,
+        )
+        for row, owner in zip(rows, owners, strict=True)
+    ]
+    db.session.execute(sa.insert(AuditEvent.__table__), events)

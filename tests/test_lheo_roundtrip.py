@@ -1,8 +1,20 @@
 """Round trip: export → import into an empty database → export gives the same offer."""
 
+import json
+import re
+
 import sqlalchemy as sa
 
-from models import Action, Formation, SessionFormation, db
+from models import (
+    Action,
+    AuditEvent,
+    Formation,
+    InformationCollective,
+    PeriodeInscription,
+    SessionDispositif,
+    SessionFormation,
+    db,
+)
 from sofi.services import workflow
 from tests.conftest import count_rows
 from tests.lheo_support import (
@@ -47,3 +59,65 @@ def test_export_import_export_gives_the_same_offer(restore_reference_data, demo,
     assert again.exit_code == 0
     assert "créé" not in again.output and "mise à jour" not in again.output
     assert (count_rows(Formation), count_rows(Action), count_rows(SessionFormation)) == before
+
+
+def _export_and_empty(cli, tmp_path):
+    path = tmp_path / "offre.xml"
+    assert cli("sofi", "export-lheo", "--output", str(path)).exit_code == 0
+    empty_offer_tables()
+    return path
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def test_every_row_an_import_creates_is_audited_with_its_values(restore_reference_data, demo, cli, session, tmp_path):  # noqa: F811
+    """New sessions and their rows are written without ORM objects: each still has its ``create`` event."""
+    path = _export_and_empty(cli, tmp_path)
+    last_event = session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+    assert cli("sofi", "import-lheo", str(path)).exit_code == 0
+    db.session.rollback()
+    timestamps = {"created_at", "updated_at"}
+    for model in (SessionFormation, SessionDispositif, InformationCollective, PeriodeInscription):
+        events = {
+            event.record_id: event
+            for event in session.scalars(
+                sa.select(AuditEvent).where(
+                    AuditEvent.id > last_event,
+                    AuditEvent.table_name == model.__tablename__,
+                    AuditEvent.operation == "create",
+                )
+            )
+        }
+        rows = session.scalars(sa.select(model)).all()
+        assert rows and len(events) == len(rows), model.__name__
+        for row in rows:
+            event = events[str(row.id)]
+            stored = {c.key: getattr(row, c.key) for c in model.__table__.columns if c.key not in timestamps}
+            after = {key: value for key, value in event.after.items() if key not in timestamps}
+            assert after == _as_json({key: stored[key] for key in after}), model.__name__
+            assert all(stored[key] is None for key in stored.keys() - after.keys()), model.__name__
+            owner = row if isinstance(row, SessionFormation) else row.session
+            assert (event.organisation_id, event.action_id) == (owner.action.organisation_id, owner.action_id)
+            assert event.before is None and event.actor_label
+
+
+def test_a_new_session_the_model_refuses_skips_its_formation_alone(
+    restore_reference_data,  # noqa: F811
+    demo,
+    cli,
+    session,
+    tmp_path,
+):
+    path = _export_and_empty(cli, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    remaining = r'(<extra info="places-restantes" numero="\d+">)\d+'
+    assert re.search(remaining, text)
+    path.write_text(re.sub(remaining, r"\g<1>100000", text, count=1), encoding="utf-8")
+    formations = len(parse(path).findall(f".//{{{NS}}}formation"))
+    result = cli("sofi", "import-lheo", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "ignorée — le nombre de places restantes ne peut dépasser le nombre de places." in result.output
+    assert count_rows(Formation) == formations - 1
+    assert "1 ignorée" in result.output.splitlines()[-1]
