@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -41,6 +41,7 @@ from sofi.text import search_key
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 TOP_COMMUNES = 30
+TITLE_KEYS_KEPT = 100_000  # search keys of published titles kept per process (≈ 20 MB at most)
 CPF_LABEL_KEY = "compte personnel de formation"
 # Words too common to search on with LIKE (PostgreSQL drops them itself).
 STOP_WORDS = {
@@ -150,8 +151,15 @@ def _light_stem(word: str) -> str:
 def _title_score(stems: list[str], title: str) -> int:
     """Relevance of an action as an integer (a keyset sort key), the same on both databases: 10 per
     word found in its title, 1 per word found elsewhere in its text."""
-    title = search_key(title)
+    title = _title_key(title)
     return sum(10 if stem in title else 1 for stem in stems)
+
+
+@lru_cache(maxsize=TITLE_KEYS_KEPT)
+def _title_key(title: str) -> str:
+    """The search key of a published title, kept: a broad keyword scores thousands of titles, and
+    a publication, which empties the search cache, leaves almost all of them as they were."""
+    return search_key(title)
 
 
 def _score_groups(scores: dict[int, int]) -> list[tuple[int, list[int]]]:
