@@ -16,7 +16,6 @@ from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm.base import NO_VALUE
 
 from models import (
     Action,
@@ -106,7 +105,13 @@ def acting_as(label: str, source: str = "cli", user: User | None = None):
         _actor.reset(token)
 
 
+# Values stored as they are; checked first by their exact type (an enum member is not one of them).
+AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value):
+    if type(value) in AS_IS:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date | datetime | time):
@@ -125,12 +130,7 @@ def _column_keys(model: type) -> tuple[str, ...]:
 
 def _column_values(model: type, loaded: dict) -> dict:
     """The audited columns present in ``loaded``, in column order, as JSON values."""
-    values = {}
-    for key in _column_keys(model):
-        value = loaded.get(key, NO_VALUE)
-        if value is not NO_VALUE:
-            values[key] = _plain(value)
-    return values
+    return {key: _plain(loaded[key]) for key in _column_keys(model) if key in loaded}
 
 
 def _values(instance) -> dict:

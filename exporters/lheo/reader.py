@@ -305,14 +305,20 @@ class Children:
     __slots__ = ("first",)
 
     def __init__(self, element):
-        self.first = {}
-        for child in element:
-            self.first.setdefault(child.tag, child)
+        # walked backwards, so that the first child of a tag is the one kept
+        self.first = {child.tag: child for child in reversed(element)}
 
     def find(self, path: str):
-        name, _, rest = path.partition("/")
-        child = self.first.get(q(name))
-        return child.find(qpath(rest)) if rest and child is not None else child
+        name, rest = _steps(path)
+        child = self.first.get(name)
+        return child.find(rest) if rest is not None and child is not None else child
+
+
+@cache
+def _steps(path: str) -> tuple[str, str | None]:
+    """(qualified first step, qualified rest or None) of a path read through :class:`Children`."""
+    name, _, rest = path.partition("/")
+    return q(name), (qpath(rest) if rest else None)
 
 
 def text(element, path: str | None = None) -> str | None:
@@ -323,10 +329,11 @@ def text(element, path: str | None = None) -> str | None:
     if element is None:
         return None
     if path is not None:
-        element = element.find(path if isinstance(element, Children) else qpath(path))
+        element = element.find(path) if type(element) is Children else element.find(qpath(path))
         if element is None:
             return None
-    return (element.text or "").strip() or None
+    value = element.text
+    return (value.strip() or None) if value else None
 
 
 def texts(element, path: str) -> list[str]:
@@ -486,20 +493,22 @@ def _cycle(node) -> dict:
 def read_session(node, index: int) -> dict:
     fields = Children(node)
     periode = fields.find("periode")
+    debut, fin = text(periode, "debut"), text(periode, "fin")
     inscription = fields.find("periode-inscription/periode")
+    inscription_debut = text(inscription, "debut")
     session = {
         "numero": node.get("numero"),
         "index": index,
-        "debut": text(periode, "debut"),
-        "fin": text(periode, "fin"),
-        "date_debut": m.parse_lheo_date(text(periode, "debut")),
-        "date_fin": m.parse_lheo_date(text(periode, "fin"), end=True),
+        "debut": debut,
+        "fin": fin,
+        "date_debut": m.parse_lheo_date(debut),
+        "date_fin": m.parse_lheo_date(fin, end=True),
         "adresse": read_adresse(fields.find("adresse-inscription/adresse")),
         "periode_inscription": (
             {
-                "debut": m.parse_lheo_date(text(inscription, "debut")),
+                "debut": m.parse_lheo_date(inscription_debut),
                 "fin": m.parse_lheo_date(text(inscription, "fin"), end=True),
-                "debut_brut": text(inscription, "debut"),
+                "debut_brut": inscription_debut,
             }
             if inscription is not None
             else None
