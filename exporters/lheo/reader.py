@@ -326,12 +326,15 @@ def text(element, path: str | None = None) -> str | None:
 
     ``element`` is an element or the :class:`Children` of one.
     """
+    if type(element) is Children:  # the usual case first: a field of a record
+        name, rest = _steps(path)
+        element = element.first.get(name)
+        if rest is not None and element is not None:
+            element = element.find(rest)
+    elif element is not None and path is not None:
+        element = element.find(qpath(path))
     if element is None:
         return None
-    if path is not None:
-        element = element.find(path) if type(element) is Children else element.find(qpath(path))
-        if element is None:
-            return None
     value = element.text
     return (value.strip() or None) if value else None
 

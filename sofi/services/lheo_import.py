@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -379,8 +379,10 @@ def _sofi_identifiant(data: dict) -> int | None:
     return _int((data.get("sofi") or {}).get("identifiant"))
 
 
+@lru_cache(maxsize=4096)
 def _contact_key(nom: str | None, prenom: str | None, email: str | None) -> tuple:
-    """What makes two contacts of an organisation the same person for the import."""
+    """What makes two contacts of an organisation the same person for the import (a session's contact
+    is usually the one of the sessions before it: the key is remembered)."""
     return search_key(nom), search_key(prenom), email
 
 
