@@ -13,6 +13,8 @@ from models import (
     AuditEvent,
     CertifInfo,
     Formation,
+    Membership,
+    Organisation,
     OutboxMessage,
     PublishedAction,
     PublishedSession,
@@ -199,6 +201,48 @@ def test_bulk_approve_approves_the_valid_skips_the_invalid_and_audits_each(clien
         )
         assert sorted(searched) == sorted(s.id for s in db.session.get(Action, action_id).sessions)
     assert db.session.get(PublishedAction, blocked.id) is None
+    # each organisation's users and address get one mail listing its approved actions
+    approved = [db.session.get(Action, action_id) for action_id in statuses]
+    mails = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.subject.like("SOFI : action%validée%"))).all()
+    for organisation_id in {a.organisation_id for a in approved}:
+        ids = sorted(a.id for a in approved if a.organisation_id == organisation_id)
+        users = session.scalars(
+            sa.select(User.email).join(Membership).where(Membership.organisation_id == organisation_id, User.active)
+        )
+        expected = {*users, session.get(Organisation, organisation_id).email} - {None}
+        got = [m for m in mails if sorted(int(i) for i in re.findall(r"^Action (\d+) — ", m.body, re.M)) == ids]
+        assert sorted(m.recipient for m in got) == sorted(expected) and expected
+        assert {m.subject for m in got} == {"SOFI : actions validées" if len(ids) > 1 else "SOFI : action validée"}
+
+
+def test_bulk_approve_skips_an_action_approved_meanwhile_and_decides_the_rest_of_its_batch(app, demo, session):
+    blocked = _action(session, "Titre professionnel assistant ressources humaines - bloc 1")
+    blocked.status = ActionStatus.EN_ATTENTE_VALIDATION  # refused by the rules (its certification ended)
+    session.commit()
+    validator = db.session.scalar(sa.select(User).where(User.email == VALIDATOR))
+    queue = db.session.scalars(
+        sa.select(Action).where(Action.status == ActionStatus.EN_ATTENTE_VALIDATION).order_by(Action.id)
+    ).all()
+    changed = _action(session, "Bureautique : Word, Excel et outils collaboratifs")
+    assert changed in queue and len(queue) >= 3
+    with app.app_context():  # another validator (its own session) approves it after the queue was read
+        workflow.approve(db.session.get(User, validator.id), db.session.get(Action, changed.id))
+        db.session.remove()
+    result = workflow.bulk_approve(validator, queue)
+    skipped = dict(result.skipped)
+    assert skipped.pop(changed) == workflow.CONCURRENT_CHANGE
+    assert list(skipped) == [blocked] and "RNCP35030" in skipped[blocked]
+    approved = {a.id for a in queue} - {changed.id, blocked.id}
+    assert {a.id for a in result.done} == approved
+    db.session.expire_all()
+    assert {db.session.get(Action, i).status for i in approved | {changed.id}} == {ActionStatus.PUBLIEE}
+    assert db.session.get(PublishedAction, changed.id).version == 1
+    transitions = session.scalars(
+        sa.select(AuditEvent.record_id).where(
+            AuditEvent.operation == "transition", AuditEvent.record_id.in_([str(a.id) for a in queue])
+        )
+    ).all()
+    assert sorted(transitions) == sorted(str(i) for i in approved | {changed.id})  # one approval each
 
 
 def test_certification_rules_block_approval(session, demo):

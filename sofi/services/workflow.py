@@ -19,12 +19,15 @@ from models import (
     Action,
     ActionMessage,
     ActionStatus,
+    Certification,
     CertifInfo,
     Formation,
     FormationFormacode,
     FunderApproval,
+    Membership,
     MessageKind,
     Organisation,
+    PublishedAction,
     Role,
     SessionDispositif,
     SessionFormation,
@@ -36,6 +39,7 @@ from models.base import utcnow
 from models.codelists import label
 from sofi import audit, permissions
 from sofi.rules import blocking, check_action
+from sofi.rules.programme import tree_options as programme_tree_options
 from sofi.search import certification_for
 from sofi.services import programmes, publication
 from sofi.services.errors import DomainError
@@ -81,21 +85,40 @@ def _commit(message: str = CONCURRENT_CHANGE) -> None:
 
 def _notify_organisation(action: Action, subject: str, body: str) -> None:
     """Mail the organisation's users (and its address) about their action."""
-    _notify_organisation_of([action], subject, body)
+    _notify_organisations([action], (subject, body))
 
 
-def _notify_organisation_of(actions: list[Action], subject: str, body: str) -> None:
-    """One mail per recipient about several actions of one organisation (a bulk decision)."""
-    first = actions[0]
-    recipients = {m.user.email for m in first.organisation_memberships() if m.user.active}
-    if first.organisation.email:
-        recipients.add(first.organisation.email)
-    listed = "\n".join(
-        f"Action {action.id} — {action.intitule}\n{external_url('actions.recap_view', id=action.id)}"
-        for action in actions
+def _notify_organisations(actions: list[Action], mail: tuple[str, str], several: tuple[str, str] | None = None) -> None:
+    """One mail per recipient of each organisation about its actions among ``actions`` (a bulk decision).
+
+    ``several``: the subject and text when an organisation has more than one action. The recipients
+    of all the organisations are read in one query (a bulk approval mails dozens at once).
+    """
+    by_organisation: dict[int, list[Action]] = {}
+    for action in actions:
+        by_organisation.setdefault(action.organisation_id, []).append(action)
+    recipients = _recipients([group[0].organisation for group in by_organisation.values()])
+    for organisation_id, group in by_organisation.items():
+        subject, body = several if several and len(group) > 1 else mail
+        listed = "\n".join(
+            f"Action {action.id} — {action.intitule}\n{external_url('actions.recap_view', id=action.id)}"
+            for action in group
+        )
+        for recipient in recipients[organisation_id]:
+            send_mail(recipient, subject, f"{body}\n\n{listed}\n")
+
+
+def _recipients(organisations: list[Organisation]) -> dict[int, list[str]]:
+    """The addresses of each organisation: its active users' and its own, sorted."""
+    found = {organisation.id: {organisation.email} - {None, ""} for organisation in organisations}
+    users = db.session.execute(
+        sa.select(Membership.organisation_id, User.email)
+        .join(User, Membership.user)
+        .where(Membership.organisation_id.in_(list(found)), User.active)
     )
-    for recipient in sorted(recipients):
-        send_mail(recipient, subject, f"{body}\n\n{listed}\n")
+    for organisation_id, email in users:
+        found[organisation_id].add(email)
+    return {organisation_id: sorted(emails) for organisation_id, emails in found.items()}
 
 
 def _notify_validators(action: Action, subject: str, body: str) -> None:
@@ -126,17 +149,24 @@ def submit_action(user: User, action: Action, today: date | None = None) -> None
 def approve(user: User, action: Action, today: date | None = None) -> None:
     """Publish the action: its published version is replaced atomically by the approved tree."""
     try:
-        _approve(user, action, today)
+        _check_approvable(user, action, today)
+        _set_status(action, ActionStatus.PUBLIEE)
+        db.session.flush()  # the version check happens here: a concurrent approval fails
     except StaleDataError as error:  # a concurrent approval or edit got there first
         db.session.rollback()
         raise DomainError(CONCURRENT_CHANGE) from error
+    publication.publish(action, user)
+    _notify_organisation(action, *APPROVED_MAIL)
     _commit()
 
 
-def _approve(user: User, action: Action, today: date | None, in_batch: bool = False) -> None:
-    """Everything ``approve`` does but the commit; ``in_batch``: nor the publication and the mail
-    either (``bulk_approve`` publishes a batch of approved actions at once, commits them
-    together and sends each organisation one mail per batch)."""
+def _check_approvable(user: User, action: Action, today: date | None, published: bool = True) -> None:
+    """The checks of an approval (nothing is written): a ``DomainError`` says what blocks it.
+
+    ``published=False``: the action is known to have no published version (``bulk_approve`` reads
+    that for a whole batch at once); the Region's consent, asked only for a revision of a published
+    programme action, is then not looked up (a query per action otherwise).
+    """
     _require_validator(user)
     if action.status not in REVIEWABLE:
         raise DomainError(f"Cette action est « {action.status.label} » : elle ne peut pas être validée.")
@@ -147,14 +177,9 @@ def _approve(user: User, action: Action, today: date | None, in_batch: bool = Fa
     if waiting:
         names = ", ".join(label("dict-financeurs", code) for code in waiting)
         raise DomainError(f"Validation impossible : l'accord du financeur est attendu ({names}).")
-    region = programmes.region_consent_pending(action)  # a change of a published programme action
+    region = published and programmes.region_consent_pending(action)  # a change of a published programme action
     if region:
         raise DomainError(programmes.region_refusal_message(region))
-    _set_status(action, ActionStatus.PUBLIEE)
-    db.session.flush()  # the version check happens here: a concurrent approval fails
-    if not in_batch:
-        publication.publish(action, user)
-        _notify_organisation(action, *APPROVED_MAIL)
 
 
 def required_funders(action: Action) -> set[str]:
@@ -297,11 +322,13 @@ class BulkResult:
 def bulk_approve(user: User, actions: list[Action], today: date | None = None, batch: int = 100) -> BulkResult:
     """Approve every selected action that nothing blocks; list the others with their reasons.
 
-    Each approval is all-or-nothing (a savepoint: checks, status, version check); the approved
-    actions of a batch are then published together and committed ``batch`` at a time: one
-    publication and one commit per action would cost more than the approvals themselves. The trees are
-    loaded a batch at a time and stay loaded across commits; a concurrent change of an action
-    is still caught by its version check (the batch is then refused and listed as skipped).
+    The actions go ``batch`` at a time: their trees are loaded together, the approvals of the batch
+    are written in one savepoint and one flush (``_approve_together``), the approved actions are
+    published together and committed together. One savepoint, flush, publication and commit per
+    action would cost more than the approvals themselves. Each approval stays all-or-nothing: the
+    checks write nothing, and a concurrent change of one action (its version check fails) undoes
+    the savepoint, the batch is then approved one action at a time (``_approve_one_by_one``) and the
+    changed action is listed as skipped. The trees stay loaded across commits.
     """
     _require_validator(user)
     result = BulkResult([], [])
@@ -311,20 +338,15 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
         for start in range(0, len(actions), batch):
             chunk = actions[start : start + batch]
             _load_trees(chunk)
-            approved = []
-            for action in chunk:
-                try:
-                    with session.begin_nested():
-                        _approve(user, action, today, in_batch=True)
-                except DomainError as error:
-                    result.skipped.append((action, error.message))
-                except StaleDataError:
-                    result.skipped.append((action, CONCURRENT_CHANGE))
-                else:
-                    approved.append(action)
+            versions = {action.id: action.version for action in chunk}
+            try:
+                approved, refused = _approve_together(user, chunk, today)
+            except StaleDataError:
+                approved, refused = _approve_one_by_one(user, chunk, today, versions)
+            result.skipped.extend(refused)
             if approved:
                 publication.publish_many(approved, user)
-            _notify_approved(approved)
+                _notify_organisations(approved, APPROVED_MAIL, APPROVED_MANY_MAIL)
             try:
                 _commit()
             except DomainError as error:
@@ -336,16 +358,62 @@ def bulk_approve(user: User, actions: list[Action], today: date | None = None, b
     return result
 
 
-def _notify_approved(actions: list[Action]) -> None:
-    by_organisation: dict[int, list[Action]] = {}
-    for action in actions:
-        by_organisation.setdefault(action.organisation_id, []).append(action)
-    for group in by_organisation.values():
-        _notify_organisation_of(group, *(APPROVED_MAIL if len(group) == 1 else APPROVED_MANY_MAIL))
+Decisions = tuple[list[Action], list[tuple[Action, str]]]
+
+
+def _approve_together(user: User, chunk: list[Action], today: date | None) -> Decisions:
+    """The approvals of ``chunk`` in one savepoint, flushed once at its end (the version checks).
+
+    Autoflush is off: the checks' queries would otherwise flush the status of each action approved
+    before. Which actions have a published version is read once for the chunk (the Region's consent
+    concerns only those). ``StaleDataError`` (an action changed meanwhile): the savepoint is undone,
+    nothing is kept.
+    """
+    published = set(
+        db.session.scalars(
+            sa.select(PublishedAction.action_id).where(PublishedAction.action_id.in_([a.id for a in chunk]))
+        )
+    )
+    approved, refused = [], []
+    with db.session.begin_nested(), db.session.no_autoflush:
+        for action in chunk:
+            try:
+                _check_approvable(user, action, today, published=action.id in published)
+            except DomainError as error:
+                refused.append((action, error.message))
+            else:
+                _set_status(action, ActionStatus.PUBLIEE)
+                approved.append(action)
+    return approved, refused
+
+
+def _approve_one_by_one(user: User, chunk: list[Action], today: date | None, versions: dict[int, int]) -> Decisions:
+    """The approvals of ``chunk`` after a concurrent change undid them together: a savepoint each.
+
+    An action whose version is no longer the one read before the batch (``versions``) was changed
+    by someone else: it is skipped, as its version check would have refused it.
+    """
+    _load_trees(chunk)  # the undone savepoint expired the actions it had changed: read them again
+    approved, refused = [], []
+    for action in chunk:
+        if action.version != versions[action.id]:
+            refused.append((action, CONCURRENT_CHANGE))
+            continue
+        try:
+            with db.session.begin_nested():  # released with a flush: the version check
+                _check_approvable(user, action, today)
+                _set_status(action, ActionStatus.PUBLIEE)
+        except DomainError as error:
+            refused.append((action, error.message))
+        except StaleDataError:
+            refused.append((action, CONCURRENT_CHANGE))
+        else:
+            approved.append(action)
+    return approved, refused
 
 
 def _load_trees(actions: list[Action]) -> None:
-    """Eager-load the F-A-S-D trees of ``actions`` (a constant number of queries)."""
+    """Eager-load the F-A-S-D trees of ``actions`` and what the rules read besides (a constant number of queries)."""
     organisation = (selectinload(Organisation.habilitations), selectinload(Organisation.conventionnements))
     site = (joinedload(Site.commune), joinedload(Site.organisation))
     db.session.scalars(
@@ -355,9 +423,10 @@ def _load_trees(actions: list[Action]) -> None:
             joinedload(Action.formation).options(
                 selectinload(Formation.domaines).joinedload(FormationFormacode.formacode),
                 selectinload(Formation.blocs),
-                joinedload(Formation.certification),
+                joinedload(Formation.certification).selectinload(Certification.blocs),
                 joinedload(Formation.certifinfo),
             ),
+            *programme_tree_options(),
             joinedload(Action.organisation).options(*organisation, joinedload(Organisation.commune)),
             joinedload(Action.site).options(*site),
             selectinload(Action.sessions).options(
