@@ -16,6 +16,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.base import NO_VALUE
 
 from models import (
     Action,
@@ -130,7 +131,11 @@ def _column_keys(model: type) -> tuple[str, ...]:
 
 def _column_values(model: type, loaded: dict) -> dict:
     """The audited columns present in ``loaded``, in column order, as JSON values."""
-    return {key: _plain(loaded[key]) for key in _column_keys(model) if key in loaded}
+    return {
+        key: value if type(value) in AS_IS else _plain(value)
+        for key in _column_keys(model)
+        if (value := loaded.get(key, NO_VALUE)) is not NO_VALUE
+    }
 
 
 def _values(instance) -> dict:
@@ -235,21 +240,17 @@ def note(operation: str, instance, message: str, before=None, after=None) -> Non
     )
 
 
-def record_created(model: type, rows: list[dict], owners: list[tuple[int | None, int | None]]) -> None:
-    """Audit rows inserted without ORM objects (the new sessions of an LHÉO import), in one statement.
+def created_events(model: type, rows: list[dict], owners: list[tuple[int | None, int | None]]) -> list[dict]:
+    """The audit rows of rows inserted without ORM objects (the new sessions of an LHÉO import).
 
-    Each gets the ``create`` event the flush listener writes for a new object: ``rows`` hold what
+    Each is the ``create`` event the flush listener writes for a new object: ``rows`` hold what
     the flushed object would (the columns set, the defaults, the keys), ``owners`` the
-    (organisation id, action id) of each row.
+    (organisation id, action id) of each row. The caller inserts them into ``audit_event``
+    with the rows, in bulk.
     """
-    if not rows:
-        return
-    from models import db
-
     actor = current_actor()
-    mapper = sa.inspect(model)
-    keys = [column.key for column in mapper.primary_key]
-    events = [
+    keys = [column.key for column in sa.inspect(model).primary_key]
+    return [
         _row_event(
             actor,
             "create",
@@ -262,4 +263,3 @@ def record_created(model: type, rows: list[dict], owners: list[tuple[int | None,
         )
         for row, owner in zip(rows, owners, strict=True)
     ]
-    db.session.execute(sa.insert(AuditEvent.__table__), events)

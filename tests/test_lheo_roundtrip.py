@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from models import (
@@ -103,21 +104,41 @@ def test_every_row_an_import_creates_is_audited_with_its_values(restore_referenc
             assert event.before is None and event.actor_label
 
 
-def test_a_new_session_the_model_refuses_skips_its_formation_alone(
+@pytest.mark.parametrize(
+    ("written", "replacement", "reason"),
+    [
+        # refused by the model's consistency check when the session is read
+        (
+            r'(<extra info="places-restantes" numero="\d+">)(\d+)',
+            r"\g<1>100000",
+            "le nombre de places restantes ne peut dépasser le nombre de places.",
+        ),
+        # refused by the database when the new rows are written (a public listed twice)
+        (
+            r'(<extra info="publics">)([^<\s]+)',
+            r"\g<1>\g<2> \g<2>",
+            "donnée incohérente ou déjà utilisée (contrainte de la base)",
+        ),
+    ],
+    ids=["model", "database"],
+)
+def test_a_new_session_refused_skips_its_formation_alone(
     restore_reference_data,  # noqa: F811
     demo,
     cli,
     session,
     tmp_path,
+    written,
+    replacement,
+    reason,
 ):
     path = _export_and_empty(cli, tmp_path)
     text = path.read_text(encoding="utf-8")
-    remaining = r'(<extra info="places-restantes" numero="\d+">)\d+'
-    assert re.search(remaining, text)
-    path.write_text(re.sub(remaining, r"\g<1>100000", text, count=1), encoding="utf-8")
+    assert re.search(written, text)
+    path.write_text(re.sub(written, replacement, text, count=1), encoding="utf-8")
     formations = len(parse(path).findall(f".//{{{NS}}}formation"))
     result = cli("sofi", "import-lheo", str(path))
     assert result.exit_code == 0, result.stderr
-    assert "ignorée — le nombre de places restantes ne peut dépasser le nombre de places." in result.output
+    assert f"ignorée — {reason}" in result.output
     assert count_rows(Formation) == formations - 1
     assert "1 ignorée" in result.output.splitlines()[-1]
