@@ -23,7 +23,7 @@ from models import (
     db,
 )
 from sofi.search import certification_for
-from sofi.services import workflow
+from sofi.services import programmes, workflow
 from sofi.services.certifications import apply_certification
 from sofi.services.errors import DomainError
 from tests.web import csrf_token, login, logout, post_form, text
@@ -243,6 +243,24 @@ def test_bulk_approve_skips_an_action_approved_meanwhile_and_decides_the_rest_of
         )
     ).all()
     assert sorted(transitions) == sorted(str(i) for i in approved | {changed.id})  # one approval each
+
+
+def test_bulk_approve_still_waits_for_the_region_on_a_revision_of_a_published_programme_action(demo, session):
+    revision = _action(session, "PREPA Avenir Sup")  # published, from a lot of the regional programme
+    published = db.session.get(PublishedAction, revision.id).data
+    revision.status = ActionStatus.EN_ATTENTE_VALIDATION  # its organisation sent a change of it
+    session.commit()
+    validator = db.session.scalar(sa.select(User).where(User.email == VALIDATOR))
+    queue = db.session.scalars(
+        sa.select(Action).where(Action.status == ActionStatus.EN_ATTENTE_VALIDATION).order_by(Action.id)
+    ).all()
+    result = workflow.bulk_approve(validator, queue)
+    assert [(action.id, reason) for action, reason in result.skipped] == [
+        (revision.id, programmes.region_refusal_message(True))
+    ]
+    assert {a.id for a in result.done} == {a.id for a in queue} - {revision.id}
+    db.session.expire_all()
+    assert db.session.get(PublishedAction, revision.id).data == published
 
 
 def test_certification_rules_block_approval(session, demo):
