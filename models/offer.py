@@ -279,13 +279,6 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
     def _validate_prerequis(self, key, value):
         return check_codes(key, value, "sofi-prerequis", "les pré-requis")
 
-    def organisation_memberships(self):
-        """The memberships of the users of the dispensing organisation (to notify them)."""
-        from models.users import Membership
-
-        session = sa.orm.object_session(self)
-        return session.scalars(sa.select(Membership).where(Membership.organisation_id == self.organisation_id)).all()
-
     @property
     def intitule(self) -> str:
         base = self.formation.intitule if self.formation else ""
