@@ -21,23 +21,6 @@ from sofi.rules import check_action
 from sofi.services import documents, offer, workflow
 from sofi.services.errors import DomainError
 
-ACTION_FIELDS = [
-    "complement_intitule",
-    "complement_programme",
-    "objectifs",
-    "resultats_attendus",
-    "plus_formation",
-    "url_video",
-    "url_pdf",
-    "url_action",
-    "equipement_type",
-    "equipement_cout",
-    "equipement_commentaire",
-    "niveau_entree",
-    "prerequis",
-    "commentaire_prerequis",
-]
-
 
 class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
     presets = ACTION_PRESETS_BY_KEY
@@ -107,7 +90,7 @@ class ActionView(GuidedFormMixin, PresetMixin, SofiModelView):
         form, restored = self.build_form(ActionForm, form_key, obj=action, site_id=site_choices(organisation))
         if request.method == "POST":
             if form.validate() and self.is_current(form, action):
-                for name in ACTION_FIELDS:
+                for name in Action.DESCRIPTION_FIELDS:
                     value = form[name].data
                     setattr(action, name, None if value == "" else value)
                 action.prerequis = list(form.prerequis.data or [])

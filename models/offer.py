@@ -188,6 +188,25 @@ class Formation(VersionedMixin, TimestampMixin, db.Model):
 class Action(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "action"
 
+    # The action's own description, in the order of the published snapshot: the snapshot, the
+    # generator, the write API and the back-office form read this list.
+    DESCRIPTION_FIELDS = (
+        "complement_intitule",
+        "complement_programme",
+        "objectifs",
+        "resultats_attendus",
+        "plus_formation",
+        "url_video",
+        "url_pdf",
+        "url_action",
+        "equipement_type",
+        "equipement_cout",
+        "equipement_commentaire",
+        "niveau_entree",
+        "prerequis",
+        "commentaire_prerequis",
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     formation_id: Mapped[int] = mapped_column(sa.ForeignKey("formation.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
@@ -292,6 +311,28 @@ class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
     """A session: place and dates of an action. Named so as not to collide with DB sessions."""
 
     __tablename__ = "session_formation"
+
+    # The session's own values (dates, rhythm, durations, recruitment), in the order of the published
+    # snapshot: the snapshot, the generator and the write API read this list.
+    DESCRIPTION_FIELDS = (
+        "date_debut",
+        "date_fin",
+        "entrees_sorties",
+        "rythmes",
+        "periodes",
+        "type_parcours",
+        "modalites_pedagogiques",
+        "modalite_enseignement",
+        "duree_centre",
+        "duree_entreprise",
+        "duree_hebdo",
+        "commentaire_duree",
+        "cycle_unite",
+        "cycle_unites_entreprise",
+        "cycle_unites_centre",
+        "etat_recrutement",
+        "modalites_recrutement",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="CASCADE"), index=True)

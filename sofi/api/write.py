@@ -39,50 +39,10 @@ from sofi.services.api_tokens import TokenError, authenticate
 from sofi.services.errors import DomainError
 from sofi.services.recruitment import update_recruitment
 
-ACTION_FIELDS = (
-    "complement_intitule",
-    "complement_programme",
-    "objectifs",
-    "resultats_attendus",
-    "plus_formation",
-    "url_video",
-    "url_pdf",
-    "url_action",
-    "equipement_type",
-    "equipement_cout",
-    "equipement_commentaire",
-    "niveau_entree",
-    "prerequis",
-    "commentaire_prerequis",
-    "site_id",
-)
-SESSION_FIELDS = (
-    "site_id",
-    "date_debut",
-    "date_fin",
-    "entrees_sorties",
-    "rythmes",
-    "periodes",
-    "type_parcours",
-    "modalites_pedagogiques",
-    "modalite_enseignement",
-    "duree_centre",
-    "duree_entreprise",
-    "duree_hebdo",
-    "commentaire_duree",
-    "cycle_unite",
-    "cycle_unites_entreprise",
-    "cycle_unites_centre",
-    "organisme_responsable_id",
-    "etat_recrutement",
-    "modalites_recrutement",
-    "referent_pmr_id",
-    "referent_prf_id",
-    "mail_liaison_id",
-    "referent_mobilite_id",
-)
-DISPOSITIF_FIELDS = (*SessionDispositif.TERM_FIELDS, "publics")
 CONTACT_FIELDS = ("referent_pmr_id", "referent_prf_id", "mail_liaison_id", "referent_mobilite_id")
+ACTION_FIELDS = (*Action.DESCRIPTION_FIELDS, "site_id")
+SESSION_FIELDS = ("site_id", *SessionFormation.DESCRIPTION_FIELDS, "organisme_responsable_id", *CONTACT_FIELDS)
+DISPOSITIF_FIELDS = (*SessionDispositif.TERM_FIELDS, "publics")
 # Rich text (the workspace forms' RichTextField): reduced to the same safe HTML subset as in the forms.
 RICH_TEXT_FIELDS = frozenset(
     {

@@ -381,43 +381,6 @@ def _contact_snapshot(row: dict) -> dict:
     }
 
 
-SESSION_FIELDS = (
-    "date_debut",
-    "date_fin",
-    "entrees_sorties",
-    "rythmes",
-    "periodes",
-    "type_parcours",
-    "modalites_pedagogiques",
-    "modalite_enseignement",
-    "duree_centre",
-    "duree_entreprise",
-    "duree_hebdo",
-    "commentaire_duree",
-    "cycle_unite",
-    "cycle_unites_entreprise",
-    "cycle_unites_centre",
-    "etat_recrutement",
-    "modalites_recrutement",
-)
-ACTION_FIELDS = (
-    "complement_intitule",
-    "complement_programme",
-    "objectifs",
-    "resultats_attendus",
-    "plus_formation",
-    "url_video",
-    "url_pdf",
-    "url_action",
-    "equipement_type",
-    "equipement_cout",
-    "equipement_commentaire",
-    "niveau_entree",
-    "prerequis",
-    "commentaire_prerequis",
-)
-
-
 # The generator ----------------------------------------------------------------------------------
 class _Generator:
     def __init__(self, rng: random.Random, today: date, published_ratio: float, progress):
@@ -834,7 +797,7 @@ class _Generator:
                 {
                     "id": session_id,
                     "fas_code": fas_code,
-                    **{name: _value(values[name]) for name in SESSION_FIELDS},
+                    **{name: _value(values[name]) for name in SessionFormation.DESCRIPTION_FIELDS},
                     "site": place["snapshot"],
                     "organisme_responsable": organisation["snapshot"],
                     "referent_pmr": referent["snapshot"],
@@ -866,7 +829,7 @@ class _Generator:
             "action": {
                 "id": action_id,
                 "intitule": intitule,
-                **{name: _value(action[name]) for name in ACTION_FIELDS},
+                **{name: _value(action[name]) for name in Action.DESCRIPTION_FIELDS},
                 "organisation": organisation["snapshot"],
                 "site": site["snapshot"],
             },

@@ -125,28 +125,7 @@ def _session(session: SessionFormation) -> dict:
     return {
         "id": session.id,
         "fas_code": session.fas_code,
-        **{
-            name: _value(getattr(session, name))
-            for name in (
-                "date_debut",
-                "date_fin",
-                "entrees_sorties",
-                "rythmes",
-                "periodes",
-                "type_parcours",
-                "modalites_pedagogiques",
-                "modalite_enseignement",
-                "duree_centre",
-                "duree_entreprise",
-                "duree_hebdo",
-                "commentaire_duree",
-                "cycle_unite",
-                "cycle_unites_entreprise",
-                "cycle_unites_centre",
-                "etat_recrutement",
-                "modalites_recrutement",
-            )
-        },
+        **{name: _value(getattr(session, name)) for name in SessionFormation.DESCRIPTION_FIELDS},
         "site": _site(session.site),
         "organisme_responsable": _organisation(session.organisme_responsable),
         "referent_pmr": _contact(session.referent_pmr),
@@ -212,25 +191,7 @@ def snapshot(action: Action) -> dict:
         "action": {
             "id": action.id,
             "intitule": action.intitule,
-            **{
-                name: _value(getattr(action, name))
-                for name in (
-                    "complement_intitule",
-                    "complement_programme",
-                    "objectifs",
-                    "resultats_attendus",
-                    "plus_formation",
-                    "url_video",
-                    "url_pdf",
-                    "url_action",
-                    "equipement_type",
-                    "equipement_cout",
-                    "equipement_commentaire",
-                    "niveau_entree",
-                    "prerequis",
-                    "commentaire_prerequis",
-                )
-            },
+            **{name: _value(getattr(action, name)) for name in Action.DESCRIPTION_FIELDS},
             "organisation": _organisation(action.organisation),
             "site": _site(action.site),
         },
