@@ -7,7 +7,9 @@ Two passes over the file, both streamed (``exporters.lheo.reader``):
    offer document; any schema error rejects the file. Nothing has been written yet.
 2. each formation is applied inside a savepoint of one transaction: a record that SOFI cannot
    take (invalid SIRET, session without known dates…) is skipped with its reason, the others
-   are created or updated. ``--dry-run`` rolls everything back at the end.
+   are created or updated. ``--dry-run`` rolls everything back at the end. The sessions created
+   (and their dispositifs, publics, meetings, periods, audit rows) are plain rows, checked by
+   the models' validators when read and inserted in bulk after each flush (``NewSession``).
 
 Matching, so that a re-import updates instead of duplicating: organisations on their SIRET;
 formations, actions and sessions on ``numero_lheo`` (the ``numero`` of the file, or the SOFI
@@ -93,7 +95,6 @@ PLURALS = {
 }
 CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
 DECIMAL_FIELDS = ("frais_ht", "taux_tva", "frais_ttc", "frais_additionnels_montant")
-INTEGER_FIELDS = ("nb_places", "nb_places_restantes", "effectif_minimal", "capacite_simultanee", "annee_cycle")
 TEXT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr", "reference_marche", "frais_additionnels_details")
 FLAG_DISPOSITIFS = (("formation-initiale", 15), ("contrat-apprentissage", 6), ("contrat-professionnalisation", 7))
 # The order of the tuples ``_wanted_informations`` and ``_wanted_periodes`` give.
