@@ -31,9 +31,9 @@ import gc
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -74,25 +74,10 @@ from sofi.db_unavailable import is_database_unavailable
 from sofi.sanitize import clean_html
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
+from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
+from sofi.services.plain_rows import foreign_key, insert_rows, validated, write_rows
 from sofi.text import search_key
 
-CREATED, UPDATED, UNCHANGED, SKIPPED = "créé", "mis à jour", "inchangé", "ignoré"
-OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED)
-FEMININE = {"formation", "action", "session"}
-AGREEMENT = {  # (feminine, plural) forms
-    CREATED: ("créée", "créés", "créées"),
-    UPDATED: ("mise à jour", "mis à jour", "mises à jour"),
-    UNCHANGED: ("inchangée", "inchangés", "inchangées"),
-    SKIPPED: ("ignorée", "ignorés", "ignorées"),
-}
-KINDS = ("organisme", "site", "formation", "action", "session")
-PLURALS = {
-    "organisme": "organismes",
-    "site": "sites",
-    "formation": "formations",
-    "action": "actions",
-    "session": "sessions",
-}
 CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
 DECIMAL_FIELDS = ("frais_ht", "taux_tva", "frais_ttc", "frais_additionnels_montant")
 TEXT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr", "reference_marche", "frais_additionnels_details")
@@ -109,72 +94,6 @@ class LheoSchemaError(ImportFileError):
     def __init__(self, message: str, errors: list):
         super().__init__(message)
         self.errors = errors
-
-
-def outcome_label(kind: str, outcome: str, count: int = 1) -> str:
-    """French agreement: « 1 formation créée », « 2 organismes mis à jour »."""
-    feminine, masculine_plural, feminine_plural = AGREEMENT[outcome]
-    if kind in FEMININE:
-        return feminine_plural if count > 1 else feminine
-    return masculine_plural if count > 1 else outcome
-
-
-@dataclass
-class Entry:
-    kind: str
-    numero: str
-    label: str
-    outcome: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        name = f"{self.kind.capitalize()} {self.numero}".strip()
-        label = f" « {self.label} »" if self.label else ""
-        detail = f" — {self.detail}" if self.detail else ""
-        return f"{name}{label} : {outcome_label(self.kind, self.outcome)}{detail}"
-
-
-@dataclass
-class ImportReport:
-    path: str
-    version: str = ""
-    dry_run: bool = False
-    entries: list[Entry] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, numero, label: str, outcome: str, detail: str = "") -> Entry:
-        entry = Entry(kind, str(numero or ""), (label or "")[:80], outcome, detail)
-        self.entries.append(entry)
-        return entry
-
-    def open(self, kind: str, numero, label: str) -> Entry:
-        """An entry whose outcome is set once the record is done (keeps the report in file order)."""
-        return self.add(kind, numero, label, "")
-
-    def warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
-
-    def count(self, kind: str, outcome: str | None = None) -> int:
-        return sum(
-            1 for e in self.entries if e.kind == kind and e.outcome and (outcome is None or e.outcome == outcome)
-        )
-
-    def lines(self) -> list[str]:
-        return [str(entry) for entry in self.entries if entry.outcome] + [f"Avertissement : {w}" for w in self.warnings]
-
-    def summary(self) -> str:
-        parts = []
-        for kind in KINDS:
-            total = self.count(kind)
-            if total:
-                detail = ", ".join(
-                    f"{n} {outcome_label(kind, outcome, n)}" for outcome in OUTCOMES if (n := self.count(kind, outcome))
-                )
-                parts.append(f"{total} {PLURALS[kind] if total > 1 else kind} ({detail})")
-        head = "Simulation d'import LHÉO (rien n'a été enregistré)" if self.dry_run else "Import LHÉO"
-        body = " ; ".join(parts) if parts else "aucun enregistrement"
-        return f"{head} {self.version} : {body} ; {len(self.warnings)} avertissement(s)."
 
 
 def _max_bytes() -> int:
@@ -386,96 +305,6 @@ def _contact_key(nom: str | None, prenom: str | None, email: str | None) -> tupl
     """What makes two contacts of an organisation the same person for the import (a session's contact
     is usually the one of the sessions before it: the key is remembered)."""
     return search_key(nom), search_key(prenom), email
-
-
-class _Row(dict):
-    """Column values read as attributes (None when not set), for a model's validators and checks."""
-
-    __getattr__ = dict.get
-
-
-def _validated(model: type, values: dict) -> dict:
-    """``values`` as an ORM object of ``model`` would store them, or the ModelValidationError it would raise.
-
-    The model's validators, then its cross-field check (``check_consistency``, run by the flush of
-    an object), applied to a plain row: an ORM object costs ten times more to build.
-    """
-    validators = sa.inspect(model).validators
-    row = _Row(values)
-    for key, value in values.items():
-        if key in validators:
-            row[key] = validators[key][0](row, key, value)
-    check = getattr(model, "check_consistency", None)
-    if check is not None:
-        check(row)
-    return row
-
-
-@cache
-def _foreign_key(model: type, relationship: str) -> str:
-    (column,) = sa.inspect(model).relationships[relationship].local_columns
-    return column.key
-
-
-@cache
-def _defaults(model: type) -> tuple:
-    """The columns of ``model`` with a Python default (what the ORM fills in at an insert)."""
-    return tuple(
-        column
-        for column in model.__table__.columns
-        if column.default is not None and (column.default.is_scalar or column.default.is_callable)
-    )
-
-
-def _insert(model: type, rows: list[dict]) -> None:
-    """Insert ``rows``, completed like an ORM insert: defaults, then ``id``."""
-    for row in rows:
-        for column in _defaults(model):
-            if column.key not in row:
-                default = column.default
-                row[column.key] = default.arg if default.is_scalar else default.arg(None)
-    table = model.__table__
-    connection = db.session.connection()
-    keys = [column.key for column in table.columns if column.key != "id"]
-    if connection.dialect.name == "sqlite":
-        # SQLite numbers the rows of one INSERT in their order but may return them in any order: the ids
-        # are sorted (SQLAlchemy's ordered RETURNING would insert the rows one by one, twice slower).
-        params = [{key: row.get(key) for key in keys} for row in rows]
-        ids = sorted(connection.execute(sa.insert(table).returning(table.c.id), params).scalars())
-        for row, identifier in zip(rows, ids, strict=True):
-            row["id"] = identifier
-        return
-    # The ids drawn from the sequence in one query, then COPY (psycopg parsed the pages of an
-    # INSERT … RETURNING again each time, in Python: 40 % of the import).
-    numbers = sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
-    ids = sorted(connection.execute(numbers.select_from(sa.func.generate_series(1, len(rows)))).scalars())
-    for row, identifier in zip(rows, ids, strict=True):
-        row["id"] = identifier
-    _write(table, [{key: row.get(key) for key in ["id", *keys]} for row in rows])
-
-
-def _write(table: sa.Table, rows: list[dict]) -> None:
-    """Insert ``rows`` (all with the same keys): COPY on PostgreSQL, one executemany elsewhere.
-
-    COPY is given the values SQLAlchemy would send (its bind processors: JSON…); psycopg's
-    executemany sent one INSERT per row, which the import then mostly spent waiting for.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(sa.insert(table), rows)
-        return
-    dialect = connection.dialect
-    keys = list(rows[0])
-    columns = [(key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys]
-    quote = dialect.identifier_preparer.quote
-    command = f"COPY {quote(table.name)} ({', '.join(quote(key) for key in keys)}) FROM STDIN"
-    driver_error = dialect.loaded_dbapi.Error
-    try:
-        with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(command) as copy:
-            for row in rows:
-                copy.write_row([row[key] if process is None else process(row[key]) for key, process in columns])
-    except driver_error as error:  # as SQLAlchemy raises it: a constraint skips the formation (SKIPS)
-        raise sa.exc.DBAPIError.instance(command, None, error, driver_error) from error
 
 
 @dataclass
@@ -1338,18 +1167,18 @@ class Importer:
     def _new_session(self, action: Action, key: str, values: dict, lheo_action: dict, data: dict) -> None:
         """Check the rows of a new session (in the order building its objects did) and keep them for the flush."""
         links = {name: values.pop(name) for name in ("site", "organisme_responsable")}
-        columns = _validated(SessionFormation, {"numero_lheo": key, **values})
+        columns = validated(SessionFormation, {"numero_lheo": key, **values})
         links.update(self._referent_roles(action.organisation, data))
         informations = [
-            _validated(InformationCollective, dict(zip(INFORMATION_COLUMNS, wanted, strict=True)))
+            validated(InformationCollective, dict(zip(INFORMATION_COLUMNS, wanted, strict=True)))
             for wanted in self._wanted_informations(lheo_action, data)
         ]
         periodes = [
-            _validated(PeriodeInscription, dict(zip(PERIODE_COLUMNS, wanted, strict=True)))
+            validated(PeriodeInscription, dict(zip(PERIODE_COLUMNS, wanted, strict=True)))
             for wanted in self._wanted_periodes(data)
         ]
         dispositifs = [
-            (_validated(SessionDispositif, {"dispositif_code": code, **fields}), publics)
+            (validated(SessionDispositif, {"dispositif_code": code, **fields}), publics)
             for code, fields, publics in self._dispositif_rows(lheo_action, data)
         ]
         self._new_sessions.append(NewSession(action, links, columns, informations, periodes, dispositifs))
@@ -1366,9 +1195,9 @@ class Importer:
         for session in new:
             session.columns["action_id"] = session.action.id
             for name, record in session.links.items():
-                session.columns[_foreign_key(SessionFormation, name)] = record.id
+                session.columns[foreign_key(SessionFormation, name)] = record.id
         sessions = [session.columns for session in new]
-        _insert(SessionFormation, sessions)
+        insert_rows(SessionFormation, sessions)
         owners = [(session.action.organisation_id, session.action.id) for session in new]
         events = audit.created_events(SessionFormation, sessions, owners)
         for model, rows_of in (
@@ -1383,7 +1212,7 @@ class Importer:
                     rows.append(row)
                     row_owners.append(owner)
             if rows:
-                _insert(model, rows)
+                insert_rows(model, rows)
                 events += audit.created_events(model, rows, row_owners)
         publics = [
             {"session_dispositif_id": row["id"], "public_code": code}
@@ -1392,8 +1221,8 @@ class Importer:
             for code in codes
         ]
         if publics:
-            _write(session_dispositif_public, publics)
-        _write(AuditEvent.__table__, events)
+            write_rows(session_dispositif_public, publics)
+        write_rows(AuditEvent.__table__, events)
 
     def _referent_roles(self, organisation: Organisation, data: dict):
         """(attribute, contact) of each referent role of the session's contacts, in file order."""
