@@ -131,12 +131,16 @@ def check_file(path: Path, max_bytes: int | None = None):
 
 
 def _begin() -> None:
-    """Open the transaction explicitly on SQLite, so that savepoints nest inside it."""
+    """Open the transaction explicitly on SQLite, so that savepoints nest inside it.
+
+    IMMEDIATE: the write lock is taken at once, so the ids of new rows can be numbered before
+    their insert (``plain_rows.insert_rows``) without another writer taking them meanwhile.
+    """
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextlib.contextmanager
