@@ -405,9 +405,10 @@ def _branch(name: str, rows, cpf_codes: list[int]):
             }[name]()
         )
     value = sa.cast(value, sa.String)
-    # One row per session, except across the elements of a list (where a value may come twice):
-    # a plain count lets the database hash its groups instead of sorting every row.
-    count = sa.func.count(sa.distinct(rows.c.session_id)) if name in LIST_FACETS else sa.func.count()
+    # One row per session and value, except where two elements of a list give the same value (a
+    # Formacode domain, a funder): a plain count lets the database hash its groups instead of sorting
+    # every row. The lists of dispositifs and publics hold each code once (``facet_codes``).
+    count = sa.func.count(sa.distinct(rows.c.session_id)) if name in ("domaine", "financeur") else sa.func.count()
     return (
         sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
         .select_from(source)
@@ -433,6 +434,8 @@ def facet_counts(plan: _Plan, names, cpf_codes: list[int]) -> dict[str, dict[str
 
     def rows(without: str | None):
         clauses = [c for name, cs in plan.clauses.items() if name in FACETS and name != without for c in cs]
+        if not clauses:
+            return candidates  # not a second copy of every candidate (a search without facet filters)
         return sa.select(candidates).where(*(adapter.traverse(c) for c in clauses)).cte(f"rows_{without or 'all'}")
 
     matching = rows(None)
