@@ -239,6 +239,30 @@ def _several_plaquistes(tmp_path, count: int) -> object:
     return path
 
 
+def test_a_schema_error_after_written_formations_rejects_the_file(cli, session, tmp_path, monkeypatch):
+    """Formations are validated as they are applied: the ones before an error are rolled back, all errors listed."""
+    monkeypatch.setattr("sofi.services.lheo_import.BATCH_SIZE", 1)  # F1 is written before F2 is read
+    path = _several_plaquistes(tmp_path, 4)
+    text = path.read_text(encoding="utf-8")
+    for numero in ("F2", "F4"):
+        start = text.index(f'<formation numero="{numero}"')
+        opened = text.index(">", start) + 1
+        text = text[:opened] + "<inconnu/>" + text[opened:]
+    path.write_text(text, encoding="utf-8")
+    schema = official_schema()
+    assert not schema.validate(as_23(parse(path)).getroottree())
+    expected_errors = len(schema.error_log)
+    before = _snapshot()
+    result = _import(cli, path)
+    assert result.exit_code == 1
+    assert f"({expected_errors} erreur(s))" in result.stderr and "rien n'a été importé" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip().startswith("- ligne")]
+    assert len(errors) == expected_errors
+    assert any("formation F2" in line and "inconnu" in line for line in errors)
+    assert any("formation F4" in line and "inconnu" in line for line in errors)
+    assert _snapshot() == before
+
+
 def test_a_formation_refused_when_written_is_skipped_alone_the_others_are_imported(cli, session, tmp_path, monkeypatch):
     """Formations are written together; one refused by the database check does not take the others down."""
     original_check = SessionFormation.check_consistency

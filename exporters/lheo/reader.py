@@ -281,14 +281,25 @@ def validate_formation(formation) -> list[SchemaError]:
     return errors
 
 
-def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInfo:
-    """Read the whole file once: root, version, counts and every schema error (streamed)."""
-    stream = LheoStream(path, max_bytes)
+def checked_formations(stream: LheoStream) -> Iterator[etree._Element]:
+    """The formations of ``stream``, each validated against the schema before it is yielded.
+
+    Its errors are counted in ``stream.info`` (the first ``MAX_ERRORS`` kept): a reader may apply
+    the formations of a file that it refuses at the end if any error was found, parsing it once.
+    """
     for formation in stream.formations():
         errors = validate_formation(formation)
         stream.info.error_count += len(errors)
         room = MAX_ERRORS - len(stream.info.errors)
         stream.info.errors.extend(errors[: max(room, 0)])
+        yield formation
+
+
+def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInfo:
+    """Read the whole file once: root, version, counts and every schema error (streamed)."""
+    stream = LheoStream(path, max_bytes)
+    for _formation in checked_formations(stream):
+        pass
     return stream.info
 
 

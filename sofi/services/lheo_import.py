@@ -1,11 +1,12 @@
 """Importing LHÉO 2.3 / 2.2 documents: organisations, sites, formations, actions, sessions, dispositifs.
 
-Two passes over the file, both streamed (``exporters.lheo.reader``):
+One streamed pass over the file (``exporters.lheo.reader``), in one transaction:
 
-1. the whole file is checked (size, no DOCTYPE, namespace, root, every formation against the
-   official XSD). A ``lheo-index`` (Intercarif search summaries) is reported as not being an
-   offer document; any schema error rejects the file. Nothing has been written yet.
-2. each formation is applied inside a savepoint of one transaction: a record that SOFI cannot
+1. the file is checked (size, no DOCTYPE, namespace, root, each formation against the official
+   XSD before it is applied). A ``lheo-index`` (Intercarif search summaries) is reported as not
+   being an offer document; any schema error rejects the file: from the first one, the rest of
+   the file is only validated, and at the end the transaction is rolled back, nothing written.
+2. each valid formation is applied inside a savepoint: a record that SOFI cannot
    take (invalid SIRET, session without known dates…) is skipped with its reason, the others
    are created or updated. ``--dry-run`` rolls everything back at the end. The sessions created
    (and their dispositifs, publics, meetings, periods, audit rows) are plain rows, checked by
@@ -40,7 +41,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from exporters.lheo import mapping as m
-from exporters.lheo.reader import DEFAULT_MAX_BYTES, LheoFileError, LheoStream, inspect, read_formation
+from exporters.lheo.reader import DEFAULT_MAX_BYTES, LheoFileError, LheoStream, checked_formations, read_formation
 from models import (
     Action,
     ActionStatus,
@@ -105,12 +106,8 @@ def _max_bytes() -> int:
         return DEFAULT_MAX_BYTES
 
 
-def check_file(path: Path, max_bytes: int | None = None):
-    """First pass: refuse what is not a schema-valid LHÉO offer document (nothing written)."""
-    try:
-        info = inspect(path, max_bytes or _max_bytes())
-    except LheoFileError as error:
-        raise ImportFileError(error.message) from error
+def _refuse(info) -> None:
+    """Refuse what is not a schema-valid LHÉO offer document (``info`` of the whole file)."""
     if info.root == "lheo-index":
         raise ImportFileError(
             f"Ce fichier est un index LHÉO {info.version} (« lheo-index », {info.resumes} résumé(s) d'offre issus "
@@ -127,7 +124,6 @@ def check_file(path: Path, max_bytes: int | None = None):
             f"importé :\n{shown}{more}",
             info.errors,
         )
-    return info
 
 
 def _begin() -> None:
@@ -159,10 +155,17 @@ def _fewer_collections():
         gc.set_threshold(*thresholds)
 
 
-def _batches(elements, size: int):
-    """Lists of up to ``size`` formations read from ``elements`` (one flush per list)."""
+def _batches(stream: LheoStream, size: int):
+    """Lists of up to ``size`` formations of ``stream``, validated then read (one flush per list).
+
+    Once the file has an error, nothing more is read: it is refused at the end (``_refuse``),
+    its formations only validated, so that the refusal lists all its errors.
+    """
     batch = []
-    for element in elements:
+    for element in checked_formations(stream):
+        if stream.info.error_count:
+            batch = []
+            continue
         batch.append(read_formation(element))
         if len(batch) == size:
             yield batch
@@ -186,18 +189,23 @@ def import_lheo(
             siret = check_siret("siret", organisation_siret)
         except ModelValidationError as error:
             raise DomainError(f"SIRET « {organisation_siret} » : {error.message}") from error
-    info = check_file(path, max_bytes)
-    report = ImportReport(str(path), version=info.version, dry_run=dry_run)
+    try:
+        stream = LheoStream(path, max_bytes or _max_bytes())
+    except LheoFileError as error:
+        raise ImportFileError(error.message) from error
+    report = ImportReport(str(path), dry_run=dry_run)
     importer = Importer(report, siret)
     db.session.rollback()
     _begin()
     try:
-        stream = LheoStream(path, max_bytes or _max_bytes())
         with _fewer_collections():
-            for batch in _batches(stream.formations(), BATCH_SIZE):
-                importer.formations(batch)
-                if progress is not None:
-                    progress(importer.done)
+            for batch in _batches(stream, BATCH_SIZE):
+                if not stream.info.error_count:
+                    importer.formations(batch)
+                    if progress is not None:
+                        progress(importer.done)
+        _refuse(stream.info)
+        report.version = stream.info.version
         if dry_run:
             db.session.rollback()
         else:
