@@ -375,8 +375,13 @@ def _yes_no(condition):
 
 
 def _has_any(rows, codes: list[int]):
-    elements = _elements(rows.c.dispositifs)
-    return sa.exists(sa.select(1).select_from(elements).where(elements.c.value.in_([str(c) for c in codes])))
+    """Sessions among ``rows`` with one of the dispositifs ``codes``: a set of ids read once through the
+    dispositifs' index and probed per row (a search of each row's JSON list cost ten times more)."""
+    return rows.c.session_id.in_(
+        sa.select(published_session_dispositif.c.session_id).where(
+            published_session_dispositif.c.dispositif_code.in_(codes)
+        )
+    )
 
 
 def _branch(name: str, rows, cpf_codes: list[int]):
