@@ -373,7 +373,7 @@ def extra_values(node) -> dict[str, str]:
     values: dict[str, str] = {}
     if node is None:
         return values
-    for child in node.findall(q("extra")):
+    for child in node.iterchildren(EXTRA):
         key = child.get("info")
         if key and key not in values:
             values[key] = child.text or ""
@@ -395,26 +395,46 @@ def carif_flags(element) -> dict[str, bool]:
     return flags
 
 
+LIGNE = q("ligne")
+EXTRA = q("extra")
+EXTRAS = q("extras")
+ADRESSE_FIELDS = {
+    "codepostal": q("codepostal"),
+    "ville": q("ville"),
+    "insee": q("code-INSEE-commune"),
+    "geolocalisation": q("geolocalisation"),
+    "denomination": q("denomination"),
+    "departement": q("departement"),
+    "region": q("region"),
+}
+
+
 def read_adresse(node) -> dict | None:
     """An ADRESSE block, or None when absent or a placeholder (``-`` / ``00000``)."""
     if node is None:
         return None
-    fields = Children(node)
-    lignes = [line for line in texts(node, "ligne") if line.strip(" -")]
-    codepostal = text(fields, "codepostal")
-    ville = text(fields, "ville")
-    insee = text(fields, "code-INSEE-commune")
+    # one walk over the children (an address is read for each session, recruitment, contact…)
+    values, lignes = {}, []
+    for child in reversed(node):  # backwards: the first child of a tag is the one kept
+        if child.tag == LIGNE:
+            lignes.append(child)
+        else:
+            values[child.tag] = child
+    lignes = [line for node in reversed(lignes) if (line := text(node)) and line.strip(" -")]
+    codepostal = text(values.get(ADRESSE_FIELDS["codepostal"]))
+    ville = text(values.get(ADRESSE_FIELDS["ville"]))
     if not codepostal or codepostal.strip("0") == "" or not ville or ville.strip(" -") == "":
         return None
-    geoloc = fields.find("geolocalisation")
+    insee = text(values.get(ADRESSE_FIELDS["insee"]))
+    geoloc = values.get(ADRESSE_FIELDS["geolocalisation"])
     return {
-        "denomination": text(fields, "denomination"),
+        "denomination": text(values.get(ADRESSE_FIELDS["denomination"])),
         "lignes": [" ".join(line.split()) for line in lignes],
         "codepostal": codepostal,
         "ville": " ".join(ville.split()),
-        "departement": text(fields, "departement"),
+        "departement": text(values.get(ADRESSE_FIELDS["departement"])),
         "insee": insee if insee and insee.strip("0") else None,
-        "region": text(fields, "region"),
+        "region": text(values.get(ADRESSE_FIELDS["region"])),
         "latitude": _float(text(geoloc, "latitude")) if geoloc is not None else None,
         "longitude": _float(text(geoloc, "longitude")) if geoloc is not None else None,
     }
@@ -506,6 +526,41 @@ def _cycle(node) -> dict:
     }
 
 
+def _recrutement(fields: Children) -> dict:
+    return {
+        "modalite": text(fields, "modalite-recrutement"),
+        "date": m.parse_lheo_date(text(fields, "periode/debut")),
+        "heure_debut": m.parse_hour(text(fields, "heure-debut")),
+        "heure_fin": m.parse_hour(text(fields, "heure-fin")),
+        "commentaire": text(fields, "commentaire"),
+        "adresse": read_adresse(fields.find("adresse")),
+    }
+
+
+def _session_extras(node) -> dict:
+    """The SOFI extras of a session: its values, places left per dispositif, meetings, periods (one walk)."""
+    values, places, informations, periodes = {}, {}, [], []
+    for child in node:
+        if child.tag == EXTRA:
+            key = child.get("info")
+            if key and key not in values:
+                values[key] = child.text or ""
+            if key == "places-restantes":
+                places[child.get("numero")] = _int(child.text)
+        elif child.tag == EXTRAS:
+            group = child.get("info")
+            if group == m.X_INFO_COLL:
+                informations.append(extra_values(child))
+            elif group == m.X_PERIODE_INSCRIPTION:
+                periodes.append(extra_values(child))
+    return {
+        **values,
+        "places_restantes": places,
+        "informations_collectives": informations,
+        "periodes_inscription": periodes,
+    }
+
+
 def read_session(node, index: int) -> dict:
     fields = Children(node)
     periode = fields.find("periode")
@@ -530,17 +585,7 @@ def read_session(node, index: int) -> dict:
             else None
         ),
         "etat_recrutement": text(fields, "etat-recrutement"),
-        "recrutements": [
-            {
-                "modalite": text(r, "modalite-recrutement"),
-                "date": m.parse_lheo_date(text(r, "periode/debut")),
-                "heure_debut": m.parse_hour(text(r, "heure-debut")),
-                "heure_fin": m.parse_hour(text(r, "heure-fin")),
-                "commentaire": text(r, "commentaire"),
-                "adresse": read_adresse(r.find(q("adresse"))),
-            }
-            for r in node.findall(q("recrutement"))
-        ],
+        "recrutements": [_recrutement(Children(r)) for r in node.iterchildren(q("recrutement"))],
         "contacts": [read_contact(c) for c in node.findall(q("contact-session"))],
         "blocs": [_blocs(b) for b in node.findall(q("blocs-competences"))],
         "cycles": [_cycle(c) for c in node.findall(q("cycle"))],
@@ -548,18 +593,7 @@ def read_session(node, index: int) -> dict:
     }
     sofi_nodes = extras(node, m.X_SESSION)
     if sofi_nodes:
-        sofi_node = sofi_nodes[0]
-        values = extra_values(sofi_node)
-        session["sofi"] = {
-            **values,
-            "places_restantes": {
-                child.get("numero"): _int(child.text)
-                for child in sofi_node.findall(q("extra"))
-                if child.get("info") == "places-restantes"
-            },
-            "informations_collectives": [extra_values(n) for n in extras(sofi_node, m.X_INFO_COLL)],
-            "periodes_inscription": [extra_values(n) for n in extras(sofi_node, m.X_PERIODE_INSCRIPTION)],
-        }
+        session["sofi"] = _session_extras(sofi_nodes[0])
     return session
 
 
