@@ -352,13 +352,19 @@ SIMPLE_FACETS = {
     "niveau": "niveau_sortie",
     "modalite": "modalite_enseignement",
 }
-LIST_FACETS = {"domaine": "formacodes", "dispositif": "dispositifs", "financeur": "dispositifs", "public": "publics"}
+# The multi-valued facets: a session's rows in the tables of its codes (one row per code), and the
+# elements of its JSON list of Formacodes (the domain: their first three digits).
+CODE_TABLES = {
+    "dispositif": (published_session_dispositif, "dispositif_code"),
+    "financeur": (published_session_dispositif, "dispositif_code"),
+    "public": (published_session_public, "public_code"),
+}
+LIST_FACETS = ("domaine", *CODE_TABLES)
 BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
 FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
 FACET_COLUMNS = (
     "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
-    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "dispositifs", "publics",
-    "formacodes",
+    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "formacodes",
 )  # fmt: skip
 TOTAL = "_total"
 
@@ -391,14 +397,17 @@ def _branch(name: str, rows, cpf_codes: list[int]):
         value = sa.null()
     elif name in SIMPLE_FACETS:
         value = rows.c[SIMPLE_FACETS[name]]
-    elif name in LIST_FACETS:
-        elements = _elements(rows.c[LIST_FACETS[name]])
+    elif name == "domaine":  # the semantic field: the first three digits
+        elements = _elements(rows.c.formacodes)
         source = source.join(elements, sa.true())
-        value = elements.c.value
-        if name == "domaine":  # the semantic field: the first three digits
-            value = sa.func.substr(value, 1, 3)
-        elif name == "financeur":
-            source = source.join(Dispositif, Dispositif.code == sa.cast(elements.c.value, sa.Integer))
+        value = sa.func.substr(elements.c.value, 1, 3)
+    elif name in CODE_TABLES:
+        # a join on the session id: decoding each row's JSON list of codes cost twice as much
+        table, column = CODE_TABLES[name]
+        source = source.join(table, table.c.session_id == rows.c.session_id)
+        value = table.c[column]
+        if name == "financeur":
+            source = source.join(Dispositif, Dispositif.code == value)
             value = Dispositif.financeur_code
     else:
         value = _yes_no(
@@ -410,9 +419,8 @@ def _branch(name: str, rows, cpf_codes: list[int]):
             }[name]()
         )
     value = sa.cast(value, sa.String)
-    # One row per session and value, except where two elements of a list give the same value (a
-    # Formacode domain, a funder): a plain count lets the database hash its groups instead of sorting
-    # every row. The lists of dispositifs and publics hold each code once (``facet_codes``).
+    # One row per session and value, except where two codes give the same value (a Formacode domain,
+    # a funder): a plain count lets the database hash its groups instead of sorting every row.
     count = sa.func.count(sa.distinct(rows.c.session_id)) if name in ("domaine", "financeur") else sa.func.count()
     return (
         sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
