@@ -260,6 +260,14 @@ def _code(value: str | None, list_name: str) -> str | None:
     return value if value in codelist(list_name) else None
 
 
+@lru_cache(maxsize=4096)
+def _plain_text(value: str) -> str:
+    """``m.strip_tags``, remembered: the title of a formation is the label of each of its sessions,
+    a contact's name is read again for each session it is the contact of."""
+    return m.strip_tags(value)
+
+
+@lru_cache(maxsize=4096)  # a Decimal is immutable; the same prices and rates come back for each session
 def _decimal(value: str | None) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -900,10 +908,10 @@ class Importer:
         return site
 
     def contact(self, organisation: Organisation, data: dict) -> Contact | None:
-        nom = m.fit(m.strip_tags(data.get("nom") or ""), 100)
+        nom = m.fit(_plain_text(data.get("nom") or ""), 100)
         if not nom:
             return None
-        prenom = m.fit(m.strip_tags(data.get("prenom") or ""), 100)
+        prenom = m.fit(_plain_text(data.get("prenom") or ""), 100)
         email = data.get("email") if data.get("email") and "@" in data["email"] and len(data["email"]) <= 255 else None
         known = self._known_contacts(organisation)
         key = _contact_key(nom, prenom, email)
@@ -952,7 +960,7 @@ class Importer:
     ) -> bool:
         first = actions[0]
         numero = first.get("numero") or key
-        label = m.strip_tags(fdata.get("intitule") or "")
+        label = _plain_text(fdata.get("intitule") or "")
         entry = self.report.open("action", numero, label)
         sofi = first.get("sofi") or {}
         dispensateur = self.formateur(first.get("formateur"), responsible)
@@ -1071,7 +1079,7 @@ class Importer:
         site: Site,
         action_key: str,
     ) -> str:
-        label = m.strip_tags(fdata.get("intitule") or "")
+        label = _plain_text(fdata.get("intitule") or "")
         key = data.get("numero") or f"{action_key}-{data['index']}"
         entry = self.report.open("session", key, label)
         sofi = data.get("sofi")
