@@ -99,13 +99,10 @@ class PublishedSession(db.Model):
     modalite_enseignement: Mapped[str] = mapped_column(sa.String(1), index=True)
     entrees_sorties: Mapped[str] = mapped_column(sa.String(1))
     places_restantes: Mapped[int | None]
-    # Denormalised for the facet counts of the public search, which then read this row only:
-    # the action's values, and the codes of the session's association tables as JSON lists of
-    # strings (the association tables still serve the filters, through their indexes).
+    # Denormalised for the facet counts of the public search: the action's values, and its Formacodes
+    # as a JSON list of strings (the dispositifs and publics are counted through the association tables).
     certifiante: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     niveau_sortie: Mapped[str | None] = mapped_column(sa.String(2))
-    dispositifs: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
-    publics: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     formacodes: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     # Indexed: the incremental LHÉO export reads the sessions updated since its last run.
     updated_at: Mapped[datetime] = mapped_column(

@@ -59,7 +59,6 @@ from models.referentials import dispositif_public
 from sofi.search_public import cache as search_cache
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
-from sofi.services.publication import facet_codes
 from sofi.text import search_key
 
 VACUUMED = (
@@ -817,7 +816,6 @@ class _Generator:
                     place["commune"]["departement"], place["latitude"], place["longitude"], values["etat_recrutement"],
                     values["modalite_enseignement"], values["entrees_sorties"], sum(restantes) if restantes else None,
                     now, formation["certifiante"], formation["niveau_sortie"], sorted(formation["formacodes"]),
-                    facet_codes(d["code"] for d in dispositif_snapshots), facet_codes(publics),
                 )
             )  # fmt: skip
             chunk.published_session_dispositifs.extend((session_id, d["code"]) for d in dispositif_snapshots)
@@ -932,8 +930,7 @@ class _Chunk:
             [
                 "session_id", "action_id", "fas_code", "date_debut", "date_fin", "commune_code", "departement",
                 "latitude", "longitude", "etat_recrutement", "modalite_enseignement", "entrees_sorties",
-                "places_restantes", "updated_at", "certifiante", "niveau_sortie", "formacodes", "dispositifs",
-                "publics",
+                "places_restantes", "updated_at", "certifiante", "niveau_sortie", "formacodes",
             ],
             self.published_sessions,
         )  # fmt: skip

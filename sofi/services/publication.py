@@ -199,11 +199,6 @@ def snapshot(action: Action) -> dict:
     }
 
 
-def facet_codes(codes) -> list[str]:
-    """The distinct codes of a session (dispositifs, publics) as stored on its search row, sorted."""
-    return sorted({str(code) for code in codes})
-
-
 def publish(action: Action, user: User | None = None) -> PublishedAction:
     """Store (or replace) the published version of ``action``; the caller commits."""
     return publish_many([action], user)[0]
@@ -301,8 +296,6 @@ class _SearchRows:
                     "certifiante": formation.certifiante,
                     "niveau_sortie": formation.niveau_sortie,
                     "formacodes": codes,
-                    "dispositifs": facet_codes(d.dispositif_code for d in session.dispositifs),
-                    "publics": facet_codes(p.code for d in session.dispositifs for p in d.publics),
                 }
             )
             self.dispositifs |= {(session.id, d.dispositif_code) for d in session.dispositifs}
