@@ -111,6 +111,9 @@ AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value):
+    convert = CONVERSIONS.get(type(value))
+    if convert is not None:  # the usual types, by their exact type; subclasses (enums…) below
+        return convert(value)
     if type(value) in AS_IS:
         return value
     if isinstance(value, enum.Enum):
@@ -120,8 +123,22 @@ def _plain(value):
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return _plain_items(value)
     return value
+
+
+def _plain_items(values) -> list:
+    return [item if type(item) in AS_IS else _plain(item) for item in values]
+
+
+CONVERSIONS = {
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    time: time.isoformat,
+    Decimal: str,
+    list: _plain_items,
+    tuple: _plain_items,
+}
 
 
 @cache
