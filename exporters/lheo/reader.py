@@ -17,7 +17,7 @@ document written by SOFI). It does not touch the database.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -526,6 +526,28 @@ def _cycle(node) -> dict:
     }
 
 
+REPEATED_SIZE = 1024
+_repeated_reads: dict[tuple, dict] = {}
+
+
+def _repeated(read: Callable, node):
+    """``read(node)``, shared with the identical elements read before (same XML text).
+
+    The sessions of an action usually repeat their contact and address: serialising one (C) costs
+    a fifth of reading it. The data read is never modified, so the same dict can serve them all;
+    the memo is emptied when it holds ``REPEATED_SIZE`` of them.
+    """
+    if node is None:
+        return read(node)
+    key = (read, etree.tostring(node, with_tail=False))
+    data = _repeated_reads.get(key)
+    if data is None:
+        if len(_repeated_reads) >= REPEATED_SIZE:
+            _repeated_reads.clear()
+        data = _repeated_reads[key] = read(node)
+    return data
+
+
 def _recrutement(fields: Children) -> dict:
     return {
         "modalite": text(fields, "modalite-recrutement"),
@@ -574,7 +596,7 @@ def read_session(node, index: int) -> dict:
         "fin": fin,
         "date_debut": m.parse_lheo_date(debut),
         "date_fin": m.parse_lheo_date(fin, end=True),
-        "adresse": read_adresse(fields.find("adresse-inscription/adresse")),
+        "adresse": _repeated(read_adresse, fields.find("adresse-inscription/adresse")),
         "periode_inscription": (
             {
                 "debut": m.parse_lheo_date(inscription_debut),
@@ -586,7 +608,7 @@ def read_session(node, index: int) -> dict:
         ),
         "etat_recrutement": text(fields, "etat-recrutement"),
         "recrutements": [_recrutement(Children(r)) for r in node.iterchildren(q("recrutement"))],
-        "contacts": [read_contact(c) for c in node.findall(q("contact-session"))],
+        "contacts": [_repeated(read_contact, c) for c in node.findall(q("contact-session"))],
         "blocs": [_blocs(b) for b in node.findall(q("blocs-competences"))],
         "cycles": [_cycle(c) for c in node.findall(q("cycle"))],
         "sofi": None,
