@@ -81,6 +81,12 @@ published_session_public = sa.Table(
 )
 
 
+def formacode_domains(codes) -> list[str]:
+    """The semantic fields of Formacodes (their first three digits), each once, sorted: what the
+    catalogue's "domaine" facet counts a session under."""
+    return sorted({code[:3] for code in codes})
+
+
 class PublishedSession(db.Model):
     """One published session, with what the public search filters and sorts on."""
 
@@ -99,11 +105,12 @@ class PublishedSession(db.Model):
     modalite_enseignement: Mapped[str] = mapped_column(sa.String(1), index=True)
     entrees_sorties: Mapped[str] = mapped_column(sa.String(1))
     places_restantes: Mapped[int | None]
-    # Denormalised for the facet counts of the public search: the action's values, and its Formacodes
-    # as a JSON list of strings (the dispositifs and publics are counted through the association tables).
+    # Denormalised for the facet counts of the public search: the action's values, and the semantic
+    # fields of its Formacodes (``formacode_domains``) as a JSON list (the dispositifs and publics are
+    # counted through the association tables).
     certifiante: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     niveau_sortie: Mapped[str | None] = mapped_column(sa.String(2))
-    formacodes: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    domaines: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     # Indexed: the incremental LHÉO export reads the sessions updated since its last run.
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True

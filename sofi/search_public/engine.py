@@ -353,7 +353,7 @@ SIMPLE_FACETS = {
     "modalite": "modalite_enseignement",
 }
 # The multi-valued facets: a session's rows in the tables of its codes (one row per code), and the
-# elements of its JSON list of Formacodes (the domain: their first three digits).
+# elements of its JSON list of Formacode domains.
 CODE_TABLES = {
     "dispositif": (published_session_dispositif, "dispositif_code"),
     "financeur": (published_session_dispositif, "dispositif_code"),
@@ -364,7 +364,7 @@ BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouve
 FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
 FACET_COLUMNS = (
     "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
-    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "formacodes",
+    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "domaines",
 )  # fmt: skip
 TOTAL = "_total"
 
@@ -397,10 +397,10 @@ def _branch(name: str, rows, cpf_codes: list[int]):
         value = sa.null()
     elif name in SIMPLE_FACETS:
         value = rows.c[SIMPLE_FACETS[name]]
-    elif name == "domaine":  # the semantic field: the first three digits
-        elements = _elements(rows.c.formacodes)
+    elif name == "domaine":  # the semantic fields of the session's Formacodes, each once
+        elements = _elements(rows.c.domaines)
         source = source.join(elements, sa.true())
-        value = sa.func.substr(elements.c.value, 1, 3)
+        value = elements.c.value
     elif name in CODE_TABLES:
         # a join on the session id: decoding each row's JSON list of codes cost twice as much
         table, column = CODE_TABLES[name]
@@ -419,9 +419,9 @@ def _branch(name: str, rows, cpf_codes: list[int]):
             }[name]()
         )
     value = sa.cast(value, sa.String)
-    # One row per session and value, except where two codes give the same value (a Formacode domain,
-    # a funder): a plain count lets the database hash its groups instead of sorting every row.
-    count = sa.func.count(sa.distinct(rows.c.session_id)) if name in ("domaine", "financeur") else sa.func.count()
+    # One row per session and value, except where two dispositifs have the same funder: a plain count
+    # lets the database hash its groups instead of sorting every row.
+    count = sa.func.count(sa.distinct(rows.c.session_id)) if name == "financeur" else sa.func.count()
     return (
         sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
         .select_from(source)

@@ -55,6 +55,7 @@ from models.base import utcnow
 from models.codelists import codelist, label
 from models.offer import formation_bloc, session_dispositif_public
 from models.organisations import organisation_habilitation
+from models.publication import formacode_domains
 from models.referentials import dispositif_public
 from sofi.search_public import cache as search_cache
 from sofi.services.certifications import excerpt, niveau_code
@@ -815,7 +816,8 @@ class _Generator:
                     session_id, action_id, fas_code, start, end, place["commune"]["code_insee"],
                     place["commune"]["departement"], place["latitude"], place["longitude"], values["etat_recrutement"],
                     values["modalite_enseignement"], values["entrees_sorties"], sum(restantes) if restantes else None,
-                    now, formation["certifiante"], formation["niveau_sortie"], sorted(formation["formacodes"]),
+                    now, formation["certifiante"], formation["niveau_sortie"],
+                    formacode_domains(formation["formacodes"]),
                 )
             )  # fmt: skip
             chunk.published_session_dispositifs.extend((session_id, d["code"]) for d in dispositif_snapshots)
@@ -930,7 +932,7 @@ class _Chunk:
             [
                 "session_id", "action_id", "fas_code", "date_debut", "date_fin", "commune_code", "departement",
                 "latitude", "longitude", "etat_recrutement", "modalite_enseignement", "entrees_sorties",
-                "places_restantes", "updated_at", "certifiante", "niveau_sortie", "formacodes",
+                "places_restantes", "updated_at", "certifiante", "niveau_sortie", "domaines",
             ],
             self.published_sessions,
         )  # fmt: skip

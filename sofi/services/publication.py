@@ -29,6 +29,7 @@ from models import (
 )
 from models.base import utcnow
 from models.codelists import label
+from models.publication import formacode_domains
 from sofi.search_public import cache
 from sofi.text import search_key
 
@@ -295,7 +296,7 @@ class _SearchRows:
                     "places_restantes": sum(restantes) if restantes else None,
                     "certifiante": formation.certifiante,
                     "niveau_sortie": formation.niveau_sortie,
-                    "formacodes": codes,
+                    "domaines": formacode_domains(codes),
                 }
             )
             self.dispositifs |= {(session.id, d.dispositif_code) for d in session.dispositifs}
