@@ -403,6 +403,8 @@ class Importer:
         self.public_codes = set(self.public_rows)
         self.schemes = {d.code: d for d in db.session.scalars(sa.select(Dispositif))}
         self.known_communes = set(db.session.scalars(sa.select(Commune.code_insee)))
+        # Certifications by their fiche number (reference rows, never written by an import), held strongly.
+        self._certifications: dict[str, Certification | None] = {}
         self._created_codes: list[tuple[set, str]] = []
         self.done = 0  # formations applied or skipped
         self._reset_caches()
@@ -658,17 +660,13 @@ class Importer:
             raw = data.get(prefix.lower())
             digits = re.sub(r"\D", "", raw or "")
             if digits and certification is None:
-                certification = db.session.scalar(
-                    sa.select(Certification).where(Certification.numero_fiche == f"{prefix}{digits}")
-                )
+                certification = self._fiche(f"{prefix}{digits}")
         certifinfo = None
         digits = re.sub(r"\D", "", data.get("certifinfo") or "")
         if digits:
             certifinfo = db.session.get(CertifInfo, int(digits))
         if certification is None and certifinfo is not None and certifinfo.fiche_numero:
-            certification = db.session.scalar(
-                sa.select(Certification).where(Certification.numero_fiche == certifinfo.fiche_numero)
-            )
+            certification = self._fiche(certifinfo.fiche_numero)
         if data["certifiante"] and certification is None and certifinfo is None:
             codes = ", ".join(
                 f"{name} {value}"
@@ -684,6 +682,13 @@ class Importer:
                 f"({codes or 'aucun code'}) : importée comme non certifiante, à compléter."
             )
         return certification, certifinfo
+
+    def _fiche(self, numero: str) -> Certification | None:
+        if numero not in self._certifications:
+            self._certifications[numero] = db.session.scalar(
+                sa.select(Certification).where(Certification.numero_fiche == numero)
+            )
+        return self._certifications[numero]
 
     def _formacodes(self, data: dict) -> tuple[list[str], str | None]:
         codes = []
