@@ -100,8 +100,18 @@ def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None)
     connection = db.session.connection()
     dialect = connection.dialect
     keys = keys or list(rows[0])
-    columns = [(key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys]
-    values = [[row.get(key) if process is None else process(row.get(key)) for key, process in columns] for row in rows]
+    columns = []
+    for key in keys:
+        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        columns.append((key, process, process(None) if process is not None else None))
+    # a processor's value for None taken once per column (JSON 'null' of each audit row's 'before'…)
+    values = [
+        [
+            null if (value := row.get(key)) is None else value if process is None else process(value)
+            for key, process, null in columns
+        ]
+        for row in rows
+    ]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(key) for key in keys)
     driver_error = dialect.loaded_dbapi.Error
