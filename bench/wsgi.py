@@ -2,6 +2,6 @@
 
 import os
 
-from sofi import create_app
+from sofi import create_served_app
 
-app = create_app({"SOFI_API_RATE_LIMIT": os.environ.get("SOFI_API_RATE_LIMIT", "1000000 per minute")})
+app = create_served_app({"SOFI_API_RATE_LIMIT": os.environ.get("SOFI_API_RATE_LIMIT", "1000000 per minute")})
