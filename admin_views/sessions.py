@@ -24,20 +24,9 @@ from sofi.services import offer
 from sofi.services.errors import DomainError
 
 FAS_PATTERN = re.compile(r"^\s*(\d+)-(\d+)-(\d+)\s*$")
+LIST_FIELDS = ["rythmes", "periodes", "modalites_pedagogiques", "modalites_recrutement"]
 SCALAR_FIELDS = [
-    "date_debut",
-    "date_fin",
-    "entrees_sorties",
-    "type_parcours",
-    "modalite_enseignement",
-    "duree_centre",
-    "duree_entreprise",
-    "duree_hebdo",
-    "commentaire_duree",
-    "cycle_unite",
-    "cycle_unites_entreprise",
-    "cycle_unites_centre",
-    "etat_recrutement",
+    *(name for name in SessionFormation.DESCRIPTION_FIELDS if name not in LIST_FIELDS),
     "site_id",
     "organisme_responsable_id",
     "referent_pmr_id",
@@ -45,7 +34,6 @@ SCALAR_FIELDS = [
     "mail_liaison_id",
     "referent_mobilite_id",
 ]
-LIST_FIELDS = ["rythmes", "periodes", "modalites_pedagogiques", "modalites_recrutement"]
 
 
 def _fas(view, context, model, name):

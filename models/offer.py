@@ -313,7 +313,7 @@ class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "session_formation"
 
     # The session's own values (dates, rhythm, durations, recruitment), in the order of the published
-    # snapshot: the snapshot, the generator and the write API read this list.
+    # snapshot: the snapshot, the generator, the write API and the session form read this list.
     DESCRIPTION_FIELDS = (
         "date_debut",
         "date_fin",
