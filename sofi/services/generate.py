@@ -60,6 +60,7 @@ from models.referentials import dispositif_public
 from sofi.search_public import cache as search_cache
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
+from sofi.services.plain_rows import first_free_id, write_values
 from sofi.text import search_key
 
 VACUUMED = (
@@ -108,12 +109,15 @@ def _value(value):
 
 # Writing ----------------------------------------------------------------------------------------
 class _BulkWriter:
-    """Writes tuples of column values: COPY on PostgreSQL, executemany on SQLite."""
+    """Writes tuples of column values (``plain_rows.write_values``: COPY on PostgreSQL, executemany on
+    SQLite) and counts them.
+
+    Its own conversions, not SQLAlchemy's bind processors: a JSON column given None stays NULL, and
+    psycopg adapts dates and enums' values itself.
+    """
 
     def __init__(self):
-        self.connection = db.session.connection()
-        self.dialect = self.connection.dialect
-        self.raw = self.connection.connection.driver_connection
+        self.dialect = db.session.connection().dialect
         self.postgresql = self.dialect.name == "postgresql"
         self.counts: dict[str, int] = {}
 
@@ -134,24 +138,14 @@ class _BulkWriter:
             return
         converters = self._converters(table, columns)
         if any(converters):
-            pairs = list(enumerate(converters))
             rows = [
                 tuple(
                     value if value is None or convert is None else convert(value)
-                    for (_index, convert), value in zip(pairs, row, strict=True)
+                    for convert, value in zip(converters, row, strict=True)
                 )
                 for row in rows
             ]
-        names = ", ".join(columns)
-        if self.postgresql:
-            with self.raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in columns)
-            cursor = self.raw.cursor()
-            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-            cursor.close()
+        write_values(table, columns, rows)
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
 
 
@@ -159,22 +153,17 @@ def allocate_ids(table: sa.Table, count: int) -> int:
     """Reserve ``count`` consecutive ids of ``table``; returns the first.
 
     PostgreSQL: the range is taken from the id sequence (``setval``), past any id already used.
-    SQLite: max + 1 (``AUTOINCREMENT`` tables also remember deleted ids in ``sqlite_sequence``).
+    SQLite: the next free id (``plain_rows.first_free_id``).
     """
     connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return first_free_id(connection, table)
     highest = connection.scalar(sa.select(sa.func.max(table.c.id))) or 0
-    if connection.dialect.name == "postgresql":
-        sequence = connection.scalar(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
-        first = max(connection.scalar(sa.text(f"SELECT nextval('{sequence}')")), highest + 1)
-        if count > 0:
-            connection.execute(sa.text(f"SELECT setval('{sequence}', {first + count - 1})"))
-        return first
-    used = highest
-    has_sequence = connection.scalar(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"))
-    if has_sequence:
-        seq = connection.scalar(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name})
-        used = max(used, seq or 0)
-    return used + 1
+    sequence = connection.scalar(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
+    first = max(connection.scalar(sa.text(f"SELECT nextval('{sequence}')")), highest + 1)
+    if count > 0:
+        connection.execute(sa.text(f"SELECT setval('{sequence}', {first + count - 1})"))
+    return first
 
 
 # Reference data ---------------------------------------------------------------------------------

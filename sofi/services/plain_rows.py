@@ -78,14 +78,20 @@ def _new_ids(connection, table: sa.Table, count: int) -> list[int]:
     An INSERT … RETURNING cost half of the writing time.
     """
     if connection.dialect.name == "sqlite":
-        largest = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).scalar_subquery()
-        if table.kwargs.get("sqlite_autoincrement"):
-            given = sa.select(sa.func.coalesce(sa.func.max(SQLITE_SEQUENCE.c.seq), 0))
-            largest = sa.func.max(largest, given.where(SQLITE_SEQUENCE.c.name == table.name).scalar_subquery())
-        first = connection.execute(sa.select(largest)).scalar_one() + 1
+        first = first_free_id(connection, table)
         return list(range(first, first + count))
     numbers = sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
     return sorted(connection.execute(numbers.select_from(sa.func.generate_series(1, count))).scalars())
+
+
+def first_free_id(connection, table: sa.Table) -> int:
+    """SQLite: the id it would give the next row of ``table``, after the largest id (and, for an
+    AUTOINCREMENT table, after the largest it ever gave)."""
+    largest = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).scalar_subquery()
+    if table.kwargs.get("sqlite_autoincrement"):
+        given = sa.select(sa.func.coalesce(sa.func.max(SQLITE_SEQUENCE.c.seq), 0))
+        largest = sa.func.max(largest, given.where(SQLITE_SEQUENCE.c.name == table.name).scalar_subquery())
+    return connection.execute(sa.select(largest)).scalar_one() + 1
 
 
 def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None) -> None:
@@ -112,6 +118,14 @@ def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None)
         ]
         for row in rows
     ]
+    write_values(table, keys, values)
+
+
+def write_values(table: sa.Table, keys: list[str], values) -> None:
+    """Insert ``values`` (sequences of the ``keys`` columns, as the driver takes them): COPY on
+    PostgreSQL, one executemany on SQLite. A driver error is raised as SQLAlchemy raises it."""
+    connection = db.session.connection()
+    dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(key) for key in keys)
     driver_error = dialect.loaded_dbapi.Error
