@@ -320,7 +320,3 @@ def unpublish(action: Action) -> None:
     """Remove the published version (archiving); the caller commits."""
     db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id == action.id))
     cache.changed()
-
-
-def is_published(action: Action) -> bool:
-    return db.session.get(PublishedAction, action.id) is not None
