@@ -11,6 +11,8 @@ same ``LIKE`` on ``published_action`` would.
 catalogue shows increases (``sofi.search_public.cache``): cached counts are keyed by it.
 """
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,3 +46,30 @@ class PublicationSequence(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class PublishedFacetCount(db.Model):
+    """The number of published sessions ending on or after ``FacetCountState.counted_from`` with
+    one value of one facet of the public search (``sofi.search_public.kept_counts``).
+
+    ``value`` is "" for the sessions without a value (and for the total, facet ``_total``).
+    """
+
+    __tablename__ = "published_facet_count"
+
+    facet: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    sessions: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class FacetCountState(db.Model):
+    """A single row (id 1): the day from which ``published_facet_count`` counts the sessions.
+
+    No row: the counts are not kept (never built, or a dispositif changed since), the search
+    counts the sessions themselves until the next ``kept_counts.rebuild``.
+    """
+
+    __tablename__ = "facet_count_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    counted_from: Mapped[date] = mapped_column(sa.Date)

@@ -42,10 +42,20 @@ def changed() -> None:
     On PostgreSQL the row stays locked until the transaction ends: concurrent publications
     wait for each other on it, which is what makes their numbers distinct.
     """
+    _write_sequence(1)
+
+
+def lock() -> None:
+    """Take the publication sequence's lock (as ``changed`` does) without moving it on: for a writer
+    that changes how the offer is stored, not what the catalogue shows."""
+    _write_sequence(0)
+
+
+def _write_sequence(step: int) -> None:
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = PublicationSequence.__table__
     statement = dialect.insert(table).values(id=SEQUENCE_ID, value=random.getrandbits(62))
-    statement = statement.on_conflict_do_update(index_elements=[table.c.id], set_={"value": table.c.value + 1})
+    statement = statement.on_conflict_do_update(index_elements=[table.c.id], set_={"value": table.c.value + step})
     db.session.execute(statement)
 
 

@@ -17,7 +17,6 @@ from functools import lru_cache, partial
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.util import ClauseAdapter
 
 from models import (
     Commune,
@@ -33,7 +32,17 @@ from models import (
 )
 from models.codelists import codelist
 from models.public_search import FTS_CONFIG, SQLITE_FTS_TABLE
-from sofi.search_public import cache
+from sofi.search_public import cache, kept_counts
+from sofi.search_public.counting import (
+    FACETS,
+    OPEN_RECRUITMENT,
+    PERMANENT_ENTRIES,
+    TOTAL,
+    all_dispositifs,
+    cpf_dispositif_codes,
+    facet_counts,
+    is_postgresql,
+)
 from sofi.search_public.geo import bounding_box, commune_position, distance_m
 from sofi.search_public.params import ParamError, SearchParams
 from sofi.text import search_key
@@ -42,15 +51,12 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 TOP_COMMUNES = 30
 TITLE_KEYS_KEPT = 100_000  # search keys of published titles kept per process (≈ 20 MB at most)
-CPF_LABEL_KEY = "compte personnel de formation"
 # Words too common to search on with LIKE (PostgreSQL drops them itself).
 STOP_WORDS = {
     "a", "au", "aux", "avec", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ou", "par", "pour",
     "sur", "un", "une",
 }  # fmt: skip
-OPEN_RECRUITMENT = "1"
 SQLITE_FTS = sa.table(SQLITE_FTS_TABLE, sa.column("rowid", sa.Integer), sa.column("search_text", sa.Text))
-PERMANENT_ENTRIES = "1"
 
 
 class SearchError(Exception):
@@ -90,10 +96,6 @@ def keywords(query: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", search_key(query)) if w not in STOP_WORDS and len(w) > 1]
 
 
-def _is_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def _tsquery(words: list[str]):
     """French stemmed query, each word also matching as a prefix ("infirm" finds "infirmier")."""
     return sa.func.to_tsquery(sa.literal_column(f"'{FTS_CONFIG}'"), " & ".join(f"{w}:*" for w in words))
@@ -113,7 +115,7 @@ def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
     matches what ``LIKE`` on ``published_action`` would). Only the short title is read with
     them: the long search text (stored out of line) is left to the index.
     """
-    if _is_postgresql():
+    if is_postgresql():
         matching = _tsvector().op("@@")(_tsquery(words))
     else:
         fts = SQLITE_FTS.alias("fts")
@@ -131,14 +133,14 @@ def _id_list(action_ids):
     ``action_id`` index, and SQLite has no limit on the number of bound values to fear.
     """
     ids = sorted(action_ids)
-    if _is_postgresql():
+    if is_postgresql():
         return sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
     return sa.select(sa.func.json_each(sa.bindparam(None, json.dumps(ids))).table_valued("value").c.value)
 
 
 def _keyword_clause(action_ids) -> sa.ColumnElement[bool]:
     """Sessions of the actions ``action_ids`` (those matching the keywords)."""
-    if _is_postgresql():
+    if is_postgresql():
         return PublishedSession.action_id == _id_list(action_ids)
     return PublishedSession.action_id.in_(_id_list(action_ids))
 
@@ -187,15 +189,6 @@ def _domain_clause(code: str):
             PublishedFormacode.formacode_code.in_(formacode_descendants(code))
         )
     return PublishedSession.action_id.in_(matching)
-
-
-def cpf_dispositif_codes(dispositifs: list[Dispositif]) -> list[int]:
-    """The dispositifs that make a session CPF-eligible (the base Dispositif's CPF entry)."""
-    return [d.code for d in dispositifs if CPF_LABEL_KEY in search_key(d.label)]
-
-
-def _dispositifs() -> list[Dispositif]:
-    return list(db.session.scalars(sa.select(Dispositif)))
 
 
 def _sessions_with_dispositifs(codes):
@@ -274,7 +267,7 @@ def _plan(params: SearchParams, today: date, sequence: int | None) -> _Plan:
     if params.certifiante is not None:
         add("certifiante", PublishedSession.certifiante.is_(params.certifiante))
     if params.cpf is not None:
-        clause = _sessions_with_dispositifs(cpf_dispositif_codes(_dispositifs()))
+        clause = _sessions_with_dispositifs(cpf_dispositif_codes(all_dispositifs()))
         add("cpf", clause if params.cpf else sa.not_(clause))
     if params.niveau:
         add("niveau", PublishedSession.niveau_sortie.in_(params.niveau))
@@ -341,123 +334,6 @@ def _after(keys, values):
         beyond = expression < value if descending else expression > value
         conditions.append(sa.and_(*equal, beyond))
     return sa.or_(*conditions)
-
-
-# Facets ---------------------------------------------------------------------------------------
-# A facet counts published sessions by one value of their search row; the multi-valued ones
-# (dispositifs, publics, Formacodes) by the elements of the row's JSON list of codes.
-SIMPLE_FACETS = {
-    "departement": "departement",
-    "commune": "commune_code",
-    "niveau": "niveau_sortie",
-    "modalite": "modalite_enseignement",
-}
-# The multi-valued facets: a session's rows in the tables of its codes (one row per code), and the
-# elements of its JSON list of Formacode domains.
-CODE_TABLES = {
-    "dispositif": (published_session_dispositif, "dispositif_code"),
-    "financeur": (published_session_dispositif, "dispositif_code"),
-    "public": (published_session_public, "public_code"),
-}
-LIST_FACETS = ("domaine", *CODE_TABLES)
-BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
-FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
-FACET_COLUMNS = (
-    "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
-    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "domaines",
-)  # fmt: skip
-TOTAL = "_total"
-
-
-def _elements(column):
-    """The elements of a JSON list column, one row each (column ``value``, text)."""
-    if _is_postgresql():
-        return sa.func.json_array_elements_text(column).table_valued("value")
-    return sa.func.json_each(column).table_valued("value")
-
-
-def _yes_no(condition):
-    return sa.case((condition, "oui"), else_="non")
-
-
-def _has_any(rows, codes: list[int]):
-    """Sessions among ``rows`` with one of the dispositifs ``codes``: a look-up of each row's codes in
-    the primary key of the session-code table."""
-    return sa.exists(
-        sa.select(1).where(
-            published_session_dispositif.c.session_id == rows.c.session_id,
-            published_session_dispositif.c.dispositif_code.in_(codes),
-        )
-    )
-
-
-def _branch(name: str, rows, cpf_codes: list[int]):
-    """(facet name, value, number of sessions) for each value of facet ``name`` among ``rows``."""
-    source = rows
-    if name == TOTAL:
-        value = sa.null()
-    elif name in SIMPLE_FACETS:
-        value = rows.c[SIMPLE_FACETS[name]]
-    elif name == "domaine":  # the semantic fields of the session's Formacodes, each once
-        elements = _elements(rows.c.domaines)
-        source = source.join(elements, sa.true())
-        value = elements.c.value
-    elif name in CODE_TABLES:
-        # a join on the session id: decoding each row's JSON list of codes cost twice as much
-        table, column = CODE_TABLES[name]
-        source = source.join(table, table.c.session_id == rows.c.session_id)
-        value = table.c[column]
-        if name == "financeur":
-            source = source.join(Dispositif, Dispositif.code == value)
-            value = Dispositif.financeur_code
-    else:
-        value = _yes_no(
-            {
-                "certifiante": lambda: rows.c.certifiante.is_(True),
-                "cpf": lambda: _has_any(rows, cpf_codes),
-                "entrees_permanentes": lambda: rows.c.entrees_sorties == PERMANENT_ENTRIES,
-                "recrutement_ouvert": lambda: rows.c.etat_recrutement == OPEN_RECRUITMENT,
-            }[name]()
-        )
-    value = sa.cast(value, sa.String)
-    # One row per session and value, except where two dispositifs have the same funder: a plain count
-    # lets the database hash its groups instead of sorting every row.
-    count = sa.func.count(sa.distinct(rows.c.session_id)) if name == "financeur" else sa.func.count()
-    return (
-        sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
-        .select_from(source)
-        .group_by(value)
-    )
-
-
-def facet_counts(plan: _Plan, names, cpf_codes: list[int]) -> dict[str, dict[str | None, int]]:
-    """The total and the counts of the facets ``names``, in one statement.
-
-    The candidate sessions (those matching the filters that are not facets: dates, keywords)
-    are read once through their indexes, with the narrow columns of their search rows only;
-    the facet filters are then applied on them: all of them for the total and the facets
-    without a filter of their own, all but its own for a facet whose filter is set.
-    """
-    columns = [PublishedSession.__table__.c[name] for name in FACET_COLUMNS]
-    candidates = (
-        _base(columns, [c for name, clauses in plan.clauses.items() if name not in FACETS for c in clauses])
-        .cte("candidates")
-        .prefix_with("MATERIALIZED")
-    )
-    adapter = ClauseAdapter(candidates)
-
-    def rows(without: str | None):
-        clauses = [c for name, cs in plan.clauses.items() if name in FACETS and name != without for c in cs]
-        if not clauses:
-            return candidates  # not a second copy of every candidate (a search without facet filters)
-        return sa.select(candidates).where(*(adapter.traverse(c) for c in clauses)).cte(f"rows_{without or 'all'}")
-
-    matching = rows(None)
-    branches = [_branch(name, rows(name) if name in plan.clauses else matching, cpf_codes) for name in (TOTAL, *names)]
-    counts: dict[str, dict[str | None, int]] = {name: {} for name in (TOTAL, *names)}
-    for name, value, count in db.session.execute(sa.union_all(*branches)):
-        counts[name][value] = count
-    return counts
 
 
 def _labelled(counts: dict, labels: dict, selected, order=None) -> list[FacetValue]:
@@ -552,10 +428,17 @@ def _page_by_relevance(plan: _Plan, keys, after: list | None, limit: int) -> lis
     return rows
 
 
-def _totals(params: SearchParams, plan: _Plan, with_facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
-    """The total and the facet blocks of a search (nothing of its page)."""
-    dispositifs = _dispositifs() if with_facets else []
-    counts = facet_counts(plan, FACETS if with_facets else (), cpf_dispositif_codes(dispositifs))
+def _totals(
+    params: SearchParams, plan: _Plan, today: date, with_facets: bool
+) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The total and the facet blocks of a search (nothing of its page).
+
+    Those of the whole offer (no filter at all) are read from the kept counts when they are kept.
+    """
+    dispositifs = all_dispositifs() if with_facets else []
+    counts = kept_counts.read(today) if plan.clauses.keys() == {"_base"} else None
+    if counts is None:
+        counts = facet_counts(plan.clauses, FACETS if with_facets else (), cpf_dispositif_codes(dispositifs))
     return counts[TOTAL].get(None, 0), facets(params, counts, dispositifs) if with_facets else {}
 
 
@@ -608,7 +491,7 @@ def _search(
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, list(rows[-1])) if more and rows else None
     total, facet_blocks = cache.remember(
-        sequence, _counts_key(params, plan, today, with_facets), lambda: _totals(params, plan, with_facets)
+        sequence, _counts_key(params, plan, today, with_facets), lambda: _totals(params, plan, today, with_facets)
     )
     distances = {}
     if plan.origin is not None and rows:

@@ -4,7 +4,7 @@ To stay consultable, a published action must have at least one session that has 
 (``date_debut`` after the reference day); an action in entrées/sorties permanentes
 (``entrees_sorties = "1"``) or modular (``type_parcours = "3"``, parcours modularisé) may have
 started, as long as its last session has not ended (latest ``date_fin`` after the reference day).
-The others are archived through ``workflow.archive_action`` (out of the catalogue, the API and
+The others are archived through ``workflow.archive_actions`` (out of the catalogue, the API and
 the LHÉO export; still visible to their organisation and validators; archive date set).
 
 Only actions in the "publiée" state are considered. An action whose organisation is revising
@@ -20,6 +20,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from models import Action, ActionStatus, SessionFormation, db
+from sofi.search_public import kept_counts
 from sofi.services import workflow
 
 ENTREES_SORTIES_PERMANENTES = "1"
@@ -70,9 +71,10 @@ def archive_expired(today: date | None = None) -> ArchivingResult:
     today = today or date.today()
     result = ArchivingResult(today)
     try:
-        for action in db.session.scalars(actions_to_archive(today)).all():
-            result.archived.append((action.id, action.intitule))
-            workflow.archive_action(action)
+        actions = db.session.scalars(actions_to_archive(today)).all()
+        result.archived = [(action.id, action.intitule) for action in actions]
+        workflow.archive_actions(actions)
+        kept_counts.rebuild(today)  # the day's count of the whole offer, without the sessions ended
         db.session.commit()
     except Exception:
         db.session.rollback()

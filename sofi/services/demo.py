@@ -34,6 +34,7 @@ from models import (
     User,
     db,
 )
+from sofi.search_public import kept_counts
 from sofi.services import programmes, publication
 from sofi.services.certifications import apply_certification
 from sofi.services.errors import DomainError
@@ -810,6 +811,7 @@ def load_demo() -> str:
         programmes.load_demo_programme()  # the Region's example file: PAS2025_4 and the other lots
         _publish_published_actions()
         _advance_sequences()
+        kept_counts.rebuild()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -58,6 +58,7 @@ from models.organisations import organisation_habilitation
 from models.publication import formacode_domains
 from models.referentials import dispositif_public
 from sofi.search_public import cache as search_cache
+from sofi.search_public import kept_counts
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
 from sofi.services.plain_rows import first_free_id, write_values
@@ -964,6 +965,8 @@ def generate(
         # autovacuum would do some time later.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(VACUUMED)}")
+    kept_counts.rebuild()  # once the planner knows the tables
+    db.session.commit()
     counts = generator.writer.counts
     return GenerateSummary(
         {

@@ -1,8 +1,9 @@
 """Published versions of actions: the snapshot of a whole F-A-S-D tree, and its search rows.
 
 ``publish`` is called inside the transaction of an approval (it does not commit);
-``unpublish`` when an action is archived. Both move the publication sequence on (the
-public search's cached counts), in the same transaction. The snapshot holds everything the catalogue, the
+``unpublish_many`` when actions are archived. Both move the publication sequence on (the
+public search's cached answers) and the kept counts of the whole offer
+(``sofi.search_public.kept_counts``), in the same transaction. The snapshot holds everything the catalogue, the
 API and the LHÉO export show, so that later edits of the live records do not leak out
 before they are approved.
 """
@@ -30,8 +31,10 @@ from models import (
 from models.base import utcnow
 from models.codelists import label
 from models.publication import formacode_domains
-from sofi.search_public import cache
+from sofi.search_public import kept_counts
 from sofi.text import search_key
+
+UNPUBLISHED_PER_STATEMENT = 500  # action ids bound in one statement of an archiving
 
 
 def _value(value):
@@ -216,6 +219,7 @@ def publish_many(actions: list[Action], user: User | None = None) -> list[Publis
         p.action_id: p for p in db.session.scalars(sa.select(PublishedAction).where(PublishedAction.action_id.in_(ids)))
     }
     if existing:
+        kept_counts.remove([PublishedSession.action_id.in_(list(existing))])
         db.session.execute(sa.delete(PublishedSession).where(PublishedSession.action_id.in_(list(existing))))
         db.session.execute(sa.delete(PublishedFormacode).where(PublishedFormacode.action_id.in_(list(existing))))
         for published in existing.values():
@@ -233,7 +237,7 @@ def publish_many(actions: list[Action], user: User | None = None) -> list[Publis
     for action in actions:
         rows.add(action)
     rows.insert()
-    cache.changed()
+    kept_counts.add([PublishedSession.action_id.in_(ids)])  # moves the publication sequence on
     return versions
 
 
@@ -316,7 +320,10 @@ class _SearchRows:
                 db.session.execute(table.insert(), rows)
 
 
-def unpublish(action: Action) -> None:
-    """Remove the published version (archiving); the caller commits."""
-    db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id == action.id))
-    cache.changed()
+def unpublish_many(actions: list[Action]) -> None:
+    """Remove the published versions of ``actions`` (archiving); the caller commits."""
+    ids = [action.id for action in actions]
+    for start in range(0, len(ids), UNPUBLISHED_PER_STATEMENT):
+        chunk = ids[start : start + UNPUBLISHED_PER_STATEMENT]
+        kept_counts.remove([PublishedSession.action_id.in_(chunk)])  # moves the publication sequence on
+        db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id.in_(chunk)))

@@ -15,6 +15,7 @@ from models import ActionStatus, ModelValidationError, PublishedAction, Publishe
 from models.codelists import codelist
 from sofi import audit, permissions
 from sofi.search_public import cache as search_cache
+from sofi.search_public import kept_counts
 from sofi.services.errors import DomainError
 
 
@@ -120,7 +121,11 @@ def _update_published(session: SessionFormation, etat: str | None, wanted: dict)
             if d.get("nb_places_restantes") is not None
         ]
         published.places_restantes = sum(restantes) if restantes else None
-    if etat is not None:
+    if etat is not None and etat != published.etat_recrutement:
+        counted = [PublishedSession.session_id == session.id]
+        kept_counts.remove(counted)  # the "recrutement ouvert" facet of the whole offer
         published.etat_recrutement = etat
+        db.session.flush()
+        kept_counts.add(counted)
     search_cache.changed()  # places and recruitment state are counted and shown by the public search
     return True

@@ -462,16 +462,23 @@ def bulk_reject(user: User, actions: list[Action], reason: str) -> BulkResult:
 
 
 def archive_action(action: Action) -> None:
-    """Archive an action (automatic archiving): out of the catalogue, API and export.
+    """Archive an action (``archive_actions`` of one)."""
+    archive_actions([action])
 
-    It stays visible to its organisation and to validators. The caller commits (archiving
+
+def archive_actions(actions: list[Action]) -> None:
+    """Archive actions (automatic archiving): out of the catalogue, API and export.
+
+    They stay visible to their organisation and to validators. The caller commits (archiving
     runs as one batch).
     """
-    if action.status is ActionStatus.ARCHIVEE:
+    actions = [action for action in actions if action.status is not ActionStatus.ARCHIVEE]
+    if not actions:
         return
-    publication.unpublish(action)
-    _set_status(action, ActionStatus.ARCHIVEE)
-    action.archived_at = action.status_changed_at
+    publication.unpublish_many(actions)
+    for action in actions:
+        _set_status(action, ActionStatus.ARCHIVEE)
+        action.archived_at = action.status_changed_at
 
 
 # The states a change of content sends back to "en cours de saisie": the action must be sent again.

@@ -1,0 +1,152 @@
+"""Counting published sessions by the values of the public search's facets.
+
+A facet counts published sessions by one value of their search row; the multi-valued ones by
+their rows in the session-code tables or the elements of their JSON list of Formacode domains.
+The counts are "disjunctive": those of one facet are computed with every other filter applied.
+Used by the search (``engine``) and by the counts kept for the whole offer (``kept_counts``).
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.sql.util import ClauseAdapter
+
+from models import Dispositif, PublishedSession, db, published_session_dispositif, published_session_public
+from sofi.text import search_key
+
+CPF_LABEL_KEY = "compte personnel de formation"
+OPEN_RECRUITMENT = "1"
+PERMANENT_ENTRIES = "1"
+
+
+def cpf_dispositif_codes(dispositifs: list[Dispositif]) -> list[int]:
+    """The dispositifs that make a session CPF-eligible (the base Dispositif's CPF entry)."""
+    return [d.code for d in dispositifs if CPF_LABEL_KEY in search_key(d.label)]
+
+
+def all_dispositifs() -> list[Dispositif]:
+    return list(db.session.scalars(sa.select(Dispositif)))
+
+
+def is_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+SIMPLE_FACETS = {
+    "departement": "departement",
+    "commune": "commune_code",
+    "niveau": "niveau_sortie",
+    "modalite": "modalite_enseignement",
+}
+# The multi-valued facets: a session's rows in the tables of its codes (one row per code), and the
+# elements of its JSON list of Formacode domains.
+CODE_TABLES = {
+    "dispositif": (published_session_dispositif, "dispositif_code"),
+    "financeur": (published_session_dispositif, "dispositif_code"),
+    "public": (published_session_public, "public_code"),
+}
+LIST_FACETS = ("domaine", *CODE_TABLES)
+BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
+FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
+FACET_COLUMNS = (
+    "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
+    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "domaines",
+)  # fmt: skip
+TOTAL = "_total"
+
+
+def _elements(column):
+    """The elements of a JSON list column, one row each (column ``value``, text)."""
+    if is_postgresql():
+        return sa.func.json_array_elements_text(column).table_valued("value")
+    return sa.func.json_each(column).table_valued("value")
+
+
+def _yes_no(condition):
+    return sa.case((condition, "oui"), else_="non")
+
+
+def _has_any(rows, codes: list[int]):
+    """Sessions among ``rows`` with one of the dispositifs ``codes``: a look-up of each row's codes in
+    the primary key of the session-code table."""
+    return sa.exists(
+        sa.select(1).where(
+            published_session_dispositif.c.session_id == rows.c.session_id,
+            published_session_dispositif.c.dispositif_code.in_(codes),
+        )
+    )
+
+
+def _branch(name: str, rows, cpf_codes: list[int]):
+    """(facet name, value, number of sessions) for each value of facet ``name`` among ``rows``."""
+    source = rows
+    if name == TOTAL:
+        value = sa.null()
+    elif name in SIMPLE_FACETS:
+        value = rows.c[SIMPLE_FACETS[name]]
+    elif name == "domaine":  # the semantic fields of the session's Formacodes, each once
+        elements = _elements(rows.c.domaines)
+        source = source.join(elements, sa.true())
+        value = elements.c.value
+    elif name in CODE_TABLES:
+        # a join on the session id: decoding each row's JSON list of codes cost twice as much
+        table, column = CODE_TABLES[name]
+        source = source.join(table, table.c.session_id == rows.c.session_id)
+        value = table.c[column]
+        if name == "financeur":
+            source = source.join(Dispositif, Dispositif.code == value)
+            value = Dispositif.financeur_code
+    else:
+        value = _yes_no(
+            {
+                "certifiante": lambda: rows.c.certifiante.is_(True),
+                "cpf": lambda: _has_any(rows, cpf_codes),
+                "entrees_permanentes": lambda: rows.c.entrees_sorties == PERMANENT_ENTRIES,
+                "recrutement_ouvert": lambda: rows.c.etat_recrutement == OPEN_RECRUITMENT,
+            }[name]()
+        )
+    value = sa.cast(value, sa.String)
+    # One row per session and value, except where two dispositifs have the same funder: a plain count
+    # lets the database hash its groups instead of sorting every row.
+    count = sa.func.count(sa.distinct(rows.c.session_id)) if name == "financeur" else sa.func.count()
+    return (
+        sa.select(sa.literal(name, sa.String).label("facet"), value.label("value"), count.label("n"))
+        .select_from(source)
+        .group_by(value)
+    )
+
+
+def facet_counts(clauses: dict[str, list], names, cpf_codes: list[int]) -> dict[str, dict[str | None, int]]:
+    """The total and the counts of the facets ``names`` (``facet_count_statement``)."""
+    counts: dict[str, dict[str | None, int]] = {name: {} for name in (TOTAL, *names)}
+    for name, value, count in db.session.execute(facet_count_statement(clauses, names, cpf_codes)):
+        counts[name][value] = count
+    return counts
+
+
+def facet_count_statement(clauses: dict[str, list], names, cpf_codes: list[int]) -> sa.CompoundSelect:
+    """(facet, value, n) of the total (facet ``TOTAL``) and of the facets ``names``, in one statement.
+
+    The candidate sessions (those matching the filters that are not facets: dates, keywords)
+    are read once through their indexes, with the narrow columns of their search rows only;
+    the facet filters are then applied on them: all of them for the total and the facets
+    without a filter of their own, all but its own for a facet whose filter is set.
+    """
+    columns = [PublishedSession.__table__.c[name] for name in FACET_COLUMNS]
+    candidates = (
+        sa.select(*columns)
+        .select_from(PublishedSession)
+        .where(*(c for name, filters in clauses.items() if name not in FACETS for c in filters))
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    adapter = ClauseAdapter(candidates)
+
+    def rows(without: str | None):
+        applied = [c for name, cs in clauses.items() if name in FACETS and name != without for c in cs]
+        if not applied:
+            return candidates  # not a second copy of every candidate (a search without facet filters)
+        return sa.select(candidates).where(*(adapter.traverse(c) for c in applied)).cte(f"rows_{without or 'all'}")
+
+    matching = rows(None)
+    return sa.union_all(
+        *(_branch(name, rows(name) if name in clauses else matching, cpf_codes) for name in (TOTAL, *names))
+    )
