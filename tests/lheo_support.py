@@ -85,6 +85,20 @@ def empty_offer_tables() -> None:
 REFERENCE_MODELS = ((Formacode, Formacode.code), (Commune, Commune.code_insee), (Dispositif, Dispositif.code))
 
 
+def reference_keys() -> dict:
+    """The keys of the reference rows an import may add (Formacodes, communes, dispositifs)."""
+    return {model: set(db.session.scalars(sa.select(key))) for model, key in REFERENCE_MODELS}
+
+
+def remove_reference_rows_added_since(before: dict) -> None:
+    db.session.rollback()
+    for model, key in REFERENCE_MODELS:
+        added = set(db.session.scalars(sa.select(key))) - before[model]
+        if added:
+            db.session.execute(sa.delete(model).where(key.in_(added)))
+    db.session.commit()
+
+
 @pytest.fixture
 def restore_reference_data(app):
     """Imports add Formacodes, communes and dispositifs: remove them after the test.
@@ -93,16 +107,11 @@ def restore_reference_data(app):
     are deleted by the ``app_context`` fixture.
     """
     with app.app_context():
-        before = {model: set(db.session.scalars(sa.select(key))) for model, key in REFERENCE_MODELS}
+        before = reference_keys()
         db.session.remove()
     yield
     with app.app_context():
-        db.session.rollback()
-        for model, key in REFERENCE_MODELS:
-            added = set(db.session.scalars(sa.select(key))) - before[model]
-            if added:
-                db.session.execute(sa.delete(model).where(key.in_(added)))
-        db.session.commit()
+        remove_reference_rows_added_since(before)
         db.session.remove()
 
 

@@ -1,6 +1,7 @@
 """Importing LHÉO 2.3 / 2.2 documents: organisations, sites, formations, actions, sessions, dispositifs.
 
-One streamed pass over the file (``exporters.lheo.reader``), in one transaction:
+One streamed pass over the file (``exporters.lheo.reader``; a large file is read ahead by another
+process, ``exporters.lheo.read_ahead``), in one transaction:
 
 1. the file is checked (size, no DOCTYPE, namespace, root, each formation against the official
    XSD before it is applied). A ``lheo-index`` (Intercarif search summaries) is reported as not
@@ -41,7 +42,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from exporters.lheo import mapping as m
-from exporters.lheo.reader import DEFAULT_MAX_BYTES, LheoFileError, LheoStream, checked_formations, read_formation
+from exporters.lheo.read_ahead import READ_AHEAD_MIN_BYTES, FormationBatches
+from exporters.lheo.reader import DEFAULT_MAX_BYTES, LheoFileError
 from models import (
     Action,
     ActionStatus,
@@ -106,6 +108,12 @@ def _max_bytes() -> int:
         return DEFAULT_MAX_BYTES
 
 
+def _read_ahead_min_bytes() -> int:
+    """From which size a file is read by another process (``exporters.lheo.read_ahead``): setting
+    ``SOFI_LHEO_READ_AHEAD_BYTES``."""
+    return current_app.config.get("SOFI_LHEO_READ_AHEAD_BYTES", READ_AHEAD_MIN_BYTES)
+
+
 def _refuse(info) -> None:
     """Refuse what is not a schema-valid LHÉO offer document (``info`` of the whole file)."""
     if info.root == "lheo-index":
@@ -155,25 +163,6 @@ def _fewer_collections():
         gc.set_threshold(*thresholds)
 
 
-def _batches(stream: LheoStream, size: int):
-    """Lists of up to ``size`` formations of ``stream``, validated then read (one flush per list).
-
-    Once the file has an error, nothing more is read: it is refused at the end (``_refuse``),
-    its formations only validated, so that the refusal lists all its errors.
-    """
-    batch = []
-    for element in checked_formations(stream):
-        if stream.info.error_count:
-            batch = []
-            continue
-        batch.append(read_formation(element))
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def import_lheo(
     path: Path | str,
     organisation_siret: str | None = None,
@@ -190,7 +179,7 @@ def import_lheo(
         except ModelValidationError as error:
             raise DomainError(f"SIRET « {organisation_siret} » : {error.message}") from error
     try:
-        stream = LheoStream(path, max_bytes or _max_bytes())
+        file = FormationBatches(path, max_bytes or _max_bytes(), BATCH_SIZE, _read_ahead_min_bytes())
     except LheoFileError as error:
         raise ImportFileError(error.message) from error
     report = ImportReport(str(path), dry_run=dry_run)
@@ -198,14 +187,13 @@ def import_lheo(
     db.session.rollback()
     _begin()
     try:
-        with _fewer_collections():
-            for batch in _batches(stream, BATCH_SIZE):
-                if not stream.info.error_count:
-                    importer.formations(batch)
-                    if progress is not None:
-                        progress(importer.done)
-        _refuse(stream.info)
-        report.version = stream.info.version
+        with _fewer_collections(), contextlib.closing(iter(file)) as batches:
+            for batch in batches:
+                importer.formations(batch)
+                if progress is not None:
+                    progress(importer.done)
+        _refuse(file.info)
+        report.version = file.info.version
         if dry_run:
             db.session.rollback()
         else:
