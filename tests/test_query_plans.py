@@ -142,18 +142,15 @@ def test_main_pages_read_the_session_tables_through_indexes(generated, client):
     ]
 
 
-def test_searches_without_a_selective_filter_count_once_then_read_one_page_through_an_index(generated, client):
-    """Their counts read every current session, once: later requests take them from the kept answers
-    (``sofi.search_public.cache``) and only read their page, through an index."""
+def test_searches_without_a_selective_filter_read_their_page_through_an_index(generated, client):
+    """A search without a selective filter counts its sessions once: later requests take the counts from
+    the kept answers (``sofi.search_public.cache``) and only read their page, through an index. The
+    counts of the whole offer are kept in a table (``sofi.search_public.kept_counts``): even the first
+    visitor after a publication reads no session table in full."""
     url = "/api/v1/formations?departement=44&facettes=non"
     get(client, url)
     found, _ = _check(client, url)
     assert not found, (url, found)
-
-
-def test_the_whole_offer_is_counted_from_the_kept_counts_even_first(generated, client):
-    """The counts of the unfiltered search are kept in a table (``sofi.search_public.kept_counts``): even
-    the first visitor after a publication reads no session table in full."""
     for url in ("/formations", "/api/v1/formations"):
         cache.forget()
         found, _ = _check(client, url)
