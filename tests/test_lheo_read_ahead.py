@@ -105,8 +105,9 @@ def test_a_file_read_ahead_is_refused_as_a_file_read_in_process(cli, session, re
     assert _readers() == []
 
 
-def test_an_import_stopped_by_an_error_stops_its_reader(cli, session, read_ahead, monkeypatch):
-    read_ahead(True)
+def test_an_import_stopped_by_an_error_stops_its_reader(app, cli, session, monkeypatch):
+    monkeypatch.delitem(app.config, "SOFI_LHEO_READ_AHEAD_BYTES", raising=False)
+    monkeypatch.setenv("SOFI_LHEO_READ_AHEAD_BYTES", "0")  # the environment variable, as a deployment sets it
     readers = []
 
     def fail(_importer, _batch):

@@ -99,19 +99,26 @@ class LheoSchemaError(ImportFileError):
         self.errors = errors
 
 
-def _max_bytes() -> int:
-    """Size limit of an imported file: setting or environment ``SOFI_LHEO_MAX_BYTES`` (200 MB)."""
-    value = current_app.config.get("SOFI_LHEO_MAX_BYTES") or os.environ.get("SOFI_LHEO_MAX_BYTES")
+def _byte_setting(name: str, default: int) -> int:
+    """A size in bytes: setting or environment variable ``name`` (``default`` when unset or not a number)."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
     try:
-        return int(value) if value else DEFAULT_MAX_BYTES
+        return int(value) if value not in (None, "") else default
     except ValueError:
-        return DEFAULT_MAX_BYTES
+        return default
+
+
+def _max_bytes() -> int:
+    """Size limit of an imported file: ``SOFI_LHEO_MAX_BYTES`` (200 MB)."""
+    return _byte_setting("SOFI_LHEO_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
 def _read_ahead_min_bytes() -> int:
-    """From which size a file is read by another process (``exporters.lheo.read_ahead``): setting
-    ``SOFI_LHEO_READ_AHEAD_BYTES``."""
-    return current_app.config.get("SOFI_LHEO_READ_AHEAD_BYTES", READ_AHEAD_MIN_BYTES)
+    """From which size a file is read by another process (``exporters.lheo.read_ahead``):
+    ``SOFI_LHEO_READ_AHEAD_BYTES`` (8 MB)."""
+    return _byte_setting("SOFI_LHEO_READ_AHEAD_BYTES", READ_AHEAD_MIN_BYTES)
 
 
 def _refuse(info) -> None:
