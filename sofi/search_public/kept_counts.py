@@ -15,8 +15,8 @@ those counts, for the sessions ending on or after ``facet_count_state.counted_fr
 
 ``read`` gives the counts of the sessions not ended on a day: the kept counts minus those of
 the sessions ended since ``counted_from``, in one statement (one snapshot). Writers and the
-rebuild take the publication sequence's lock first (``cache.changed``, ``cache.lock``): they never
-interleave.
+rebuild take the publication sequence's lock first (``cache.lock``): they never interleave. Moving
+the sequence on stays the writers' own business (``cache.changed``).
 """
 
 from datetime import date
@@ -60,7 +60,7 @@ def _rows(counts: dict, sign: int) -> list[dict]:
 
 
 def _move(where: list, sign: int) -> None:
-    cache.changed()  # the lock shared with the rebuild (and the publication moves on)
+    cache.lock()  # shared with the rebuild
     since = counted_from()
     if since is None:
         return

@@ -31,7 +31,7 @@ from models import (
 from models.base import utcnow
 from models.codelists import label
 from models.publication import formacode_domains
-from sofi.search_public import kept_counts
+from sofi.search_public import cache, kept_counts
 from sofi.text import search_key
 
 UNPUBLISHED_PER_STATEMENT = 500  # action ids bound in one statement of an archiving
@@ -237,7 +237,8 @@ def publish_many(actions: list[Action], user: User | None = None) -> list[Publis
     for action in actions:
         rows.add(action)
     rows.insert()
-    kept_counts.add([PublishedSession.action_id.in_(ids)])  # moves the publication sequence on
+    kept_counts.add([PublishedSession.action_id.in_(ids)])
+    cache.changed()
     return versions
 
 
@@ -325,5 +326,7 @@ def unpublish_many(actions: list[Action]) -> None:
     ids = [action.id for action in actions]
     for start in range(0, len(ids), UNPUBLISHED_PER_STATEMENT):
         chunk = ids[start : start + UNPUBLISHED_PER_STATEMENT]
-        kept_counts.remove([PublishedSession.action_id.in_(chunk)])  # moves the publication sequence on
+        kept_counts.remove([PublishedSession.action_id.in_(chunk)])
         db.session.execute(sa.delete(PublishedAction).where(PublishedAction.action_id.in_(chunk)))
+    if ids:
+        cache.changed()
