@@ -142,7 +142,7 @@ def generate(url: str, sessions: int, per_action: int) -> dict:
 
 def export(url: str, output: str, validate: bool) -> dict:
     """Runs in a fresh process: the export only."""
-    from exporters.lheo.writer import write_file
+    from exporters.lheo.files import write_file
 
     app = _app(url)
     with app.app_context():

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import current_app
+
 
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for PostgreSQL URLs given without a driver."""
@@ -56,3 +58,15 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         options = config["SQLALCHEMY_ENGINE_OPTIONS"]
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"options": "-c jit=off"}}
     return config
+
+
+def int_setting(name: str, default: int) -> int:
+    """A whole-number setting of the running app, else environment variable ``name`` (``default``
+    when unset or not a number)."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default

@@ -117,3 +117,11 @@ def restore_reference_data(app):
 
 def sample_files() -> list[Path]:
     return sorted(SAMPLES.glob("*.xml"))
+
+
+def child_processes(module: str) -> list[int]:
+    """The processes running ``python -m module`` that this process started and has not waited for (Linux's /proc)."""
+    children = []
+    for task in Path("/proc/self/task").iterdir():
+        children += (task / "children").read_text().split()
+    return [int(pid) for pid in children if module.encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]

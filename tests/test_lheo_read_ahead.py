@@ -2,14 +2,13 @@
 says and writes exactly what it does when it reads the file itself, refuses the same files with
 the same messages, and leaves no reading process behind."""
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from models import Action, AuditEvent, Formation, Organisation, SessionFormation, Site, db
 from tests.lheo_support import (
     INVALID_SAMPLE,
+    child_processes,
     empty_offer_tables,
     reference_keys,
     remove_reference_rows_added_since,
@@ -50,19 +49,6 @@ def _audit_events() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
 
 
-def _readers() -> list[int]:
-    """The reading processes this process has started and not yet waited for (Linux's /proc)."""
-    children = []
-    for task in Path("/proc/self/task").iterdir():
-        children += (task / "children").read_text().split()
-    readers = []
-    for pid in children:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        if b"exporters.lheo.read_ahead" in command:
-            readers.append(int(pid))
-    return readers
-
-
 def _offer_files():
     found = {path.name: path for path in sample_files()}
     return [found[name] for name in OFFER_FILES if name in found]
@@ -84,7 +70,7 @@ def test_a_file_read_ahead_imports_as_a_file_read_in_process(cli, session, read_
             remove_reference_rows_added_since(references)  # each import finds the same reference data
         assert outcomes[0] == outcomes[1], path.name
         assert "Session " in outcomes[1][0]
-    assert _readers() == []
+    assert child_processes("exporters.lheo.read_ahead") == []
 
 
 def test_a_file_read_ahead_is_refused_as_a_file_read_in_process(cli, session, read_ahead, tmp_path):
@@ -102,7 +88,7 @@ def test_a_file_read_ahead_is_refused_as_a_file_read_in_process(cli, session, re
             assert _written() == before
         assert answers[0] == answers[1], path.name
         assert answers[1].startswith("Erreur : ")
-    assert _readers() == []
+    assert child_processes("exporters.lheo.read_ahead") == []
 
 
 def test_an_import_stopped_by_an_error_stops_its_reader(app, cli, session, monkeypatch):
@@ -111,7 +97,7 @@ def test_an_import_stopped_by_an_error_stops_its_reader(app, cli, session, monke
     readers = []
 
     def fail(_importer, _batch):
-        readers.extend(_readers())
+        readers.extend(child_processes("exporters.lheo.read_ahead"))
         raise RuntimeError("panne simulée")
 
     monkeypatch.setattr("sofi.services.lheo_import.Importer.formations", fail)
@@ -121,4 +107,4 @@ def test_an_import_stopped_by_an_error_stops_its_reader(app, cli, session, monke
     assert "panne simulée" in result.stderr and "rien n'a été importé" in result.stderr
     assert _written() == before
     assert len(readers) == 1  # the file was being read by another process
-    assert _readers() == []
+    assert child_processes("exporters.lheo.read_ahead") == []

@@ -7,23 +7,20 @@ with its snapshot; the export streams those fragments with one server-side curso
 ordered by formation and action, and builds only the envelope of each LHÉO ``<formation>``
 (formation × SIRET: header, organisme, extras) around them. A row whose fragment was written by
 another version of the renderer (or by none) is rendered from its snapshot instead: same output,
-slower. Memory stays flat whatever the volume. ``write_file`` writes a temporary file in the
-target directory and moves it into place with ``os.replace`` (readers never see half a file).
+slower. Memory stays flat whatever the volume. ``exporters.lheo.files`` writes the document to a
+file; ``exporters.lheo.parts`` splits a large export between two processes.
 
 Element order follows the XSD sequences (LHEO-GUIDE §2), see ``mapping.MAPPING``.
 """
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
-from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from exporters.lheo import NS23, fragment
 from exporters.lheo import mapping as m
@@ -64,14 +61,16 @@ class Published:
 
 
 class FormacodeVersions:
-    """Edition of each Formacode (for ``ref``), read once per export."""
+    """Edition of each Formacode (for ``ref``), read once per export (through ``session``, the app's by default)."""
 
-    def __init__(self, versions: dict[str, str] | None = None):
+    def __init__(self, versions: dict[str, str] | None = None, session: Session | None = None):
         self._versions = versions
+        self._session = session
 
     def __call__(self, code: str) -> str:
         if self._versions is None:
-            self._versions = dict(db.session.execute(sa.select(Formacode.code, Formacode.version)).tuples().all())
+            session = self._session or db.session
+            self._versions = dict(session.execute(sa.select(Formacode.code, Formacode.version)).tuples().all())
         return m.formacode_ref(self._versions.get(code))
 
 
@@ -227,12 +226,16 @@ def published_actions(
     siret: str | None = None,
     formation_id: int | None = None,
     batch_size: int = 500,
+    formations: tuple[int | None, int | None] = (None, None),
+    session: Session | None = None,
 ) -> Iterator[list[Published]]:
     """Published actions grouped by formation, streamed in batches (``yield_per``: a server-side cursor).
 
     The stored fragment is read when the current renderer wrote it, else the snapshot (as text;
     the other column reads NULL, so only one of them crosses the wire); both are decoded with
-    orjson. The query count is constant (one), whatever the volume.
+    orjson. The query count is constant (one), whatever the volume. ``formations``: the range
+    of formation ids to read (from, before), for an export written in parts (``parts``);
+    ``session``: the one to read through (the app's by default).
     """
     current = PublishedAction.lheo_version == fragment.VERSION
     query = sa.select(
@@ -246,6 +249,11 @@ def published_actions(
         query = query.where(PublishedAction.organisation_siret == siret)
     if formation_id is not None:
         query = query.where(PublishedAction.formation_id == formation_id)
+    first, before = formations
+    if first is not None:
+        query = query.where(PublishedAction.formation_id >= first)
+    if before is not None:
+        query = query.where(PublishedAction.formation_id < before)
     if since is not None:
         # Two index scans (published_at, then the sessions' updated_at), not an OR over the whole table.
         changed = sa.union(
@@ -255,7 +263,7 @@ def published_actions(
             .where(PublishedSession.updated_at >= since),
         )
         query = query.where(PublishedAction.formation_id.in_(changed))
-    rows = db.session.execute(query.execution_options(yield_per=batch_size))
+    rows = (session or db.session).execute(query.execution_options(yield_per=batch_size))
     for _formation_id, group in groupby(rows, key=lambda row: row.formation_id):
         yield [
             Published(row.action_id, row.formation_id, row.published_at, lheo=orjson.loads(row.lheo))
@@ -269,20 +277,22 @@ def published_actions(
 
 
 CHUNK_CHARS = 1 << 20  # serialised text gathered before a chunk is yielded (about 1 MB)
+DOCUMENT_END = b"</offres></lheo>"
 
 
-def iter_document(
-    groups: Iterable[list[Published]],
-    stats: ExportStats | None = None,
-    formacode_ref: Callable[[str], str] | None = None,
-    exported_at: datetime | None = None,
-) -> Iterator[bytes]:
-    """The LHÉO 2.3 document of ``groups`` (published actions by formation), chunk by chunk (UTF-8)."""
-    stats = stats if stats is not None else ExportStats()
-    builder = FormationBuilder(formacode_ref or FormacodeVersions(), stats)
+def document_start(exported_at: datetime | None = None) -> bytes:
+    """The XML declaration and the opening ``<lheo><offres>`` (stamped with ``exported_at``, now by default)."""
     exported_at = exported_at or datetime.now(UTC)
     root = attributes({"xmlns": NS23, "horodatage-export": exported_at.replace(microsecond=0).isoformat()})
-    out: list[str] = [f"<?xml version='1.0' encoding='utf-8'?>\n<lheo{root}><offres>"]
+    return f"<?xml version='1.0' encoding='utf-8'?>\n<lheo{root}><offres>".encode()
+
+
+def iter_formations(
+    groups: Iterable[list[Published]], stats: ExportStats, formacode_ref: Callable[[str], str] | None = None
+) -> Iterator[bytes]:
+    """The serialised ``<formation>`` elements of ``groups`` (published actions by formation), about 1 MB at a time."""
+    builder = FormationBuilder(formacode_ref or FormacodeVersions(), stats)
+    out: list[str] = []
     size = 0
     for group in groups:
         for formation in builder.build(group):
@@ -292,47 +302,17 @@ def iter_document(
             yield "".join(out).encode()
             out.clear()
             size = 0
-    out.append("</offres></lheo>")
-    yield "".join(out).encode()
+    if out:
+        yield "".join(out).encode()
 
 
-@dataclass
-class WrittenFile:
-    path: Path
-    stats: ExportStats
-    sha256: str
-    size: int
-
-
-def write_file(
-    path: Path | str,
-    since: datetime | None = None,
-    siret: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> WrittenFile:
-    """Write the published offer to ``path`` atomically (temporary file + ``os.replace``)."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    stats = ExportStats()
-    digest = hashlib.sha256()
-    size = 0
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then moved into place)
-        dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            for chunk in iter_document(published_actions(since=since, siret=siret), stats):
-                if chunk:
-                    handle.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-                    if progress is not None:
-                        progress(stats.sessions)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return WrittenFile(path, stats, digest.hexdigest(), size)
+def iter_document(
+    groups: Iterable[list[Published]],
+    stats: ExportStats | None = None,
+    formacode_ref: Callable[[str], str] | None = None,
+    exported_at: datetime | None = None,
+) -> Iterator[bytes]:
+    """The LHÉO 2.3 document of ``groups`` (published actions by formation), chunk by chunk (UTF-8)."""
+    yield document_start(exported_at)
+    yield from iter_formations(groups, stats if stats is not None else ExportStats(), formacode_ref)
+    yield DOCUMENT_END

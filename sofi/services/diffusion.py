@@ -15,18 +15,18 @@ Every file is written to a temporary name in the same directory and moved into p
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from exporters.lheo.files import WrittenFile, replaced_atomically, write_file
+from exporters.lheo.parts import PARALLEL_MIN_ACTIONS
 from exporters.lheo.reader import inspect
-from exporters.lheo.writer import WrittenFile, write_file
 from models import ModelValidationError, Organisation, db
 from models.validation import check_siret
+from sofi.config import int_setting
 from sofi.services.archiving import archive_expired
 from sofi.services.errors import DomainError
 
@@ -85,11 +85,17 @@ def export_lheo(output: Path | str, since: datetime | None = None, siret: str | 
     if not path.parent.exists():
         raise DomainError(f"Le répertoire « {path.parent} » n'existe pas.")
     try:
-        return write_file(path, since=since, siret=siret)
+        return write_file(path, since=since, siret=siret, parallel_min_actions=_parallel_min_actions())
     except OSError as error:
         raise DomainError(f"Écriture de « {output} » impossible : {error.strerror}.") from error
     finally:
         db.session.rollback()  # read-only: end the (long) read transaction
+
+
+def _parallel_min_actions() -> int:
+    """From how many published actions a full export on PostgreSQL is written by two processes
+    (``exporters.lheo.parts``): ``SOFI_LHEO_EXPORT_PARALLEL_ACTIONS`` (20,000)."""
+    return int_setting("SOFI_LHEO_EXPORT_PARALLEL_ACTIONS", PARALLEL_MIN_ACTIONS)
 
 
 def validate_export(path: Path | str) -> tuple[list, int]:
@@ -99,20 +105,9 @@ def validate_export(path: Path | str) -> tuple[list, int]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then moved into place)
-        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8"
-    )
-    try:
-        with handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
 
 
 def previous_manifest(directory: Path) -> dict | None:

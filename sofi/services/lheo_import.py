@@ -30,7 +30,6 @@ the formation non-certifying with a warning; third-party funders become disposit
 
 import contextlib
 import gc
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
 from exporters.lheo import mapping as m
 from exporters.lheo.read_ahead import READ_AHEAD_MIN_BYTES, FormationBatches
@@ -73,6 +71,7 @@ from models.codelists import label as code_label
 from models.offer import session_dispositif_public
 from models.validation import check_nda, check_siret
 from sofi import audit
+from sofi.config import int_setting
 from sofi.db_unavailable import is_database_unavailable
 from sofi.sanitize import clean_html
 from sofi.services import workflow
@@ -99,26 +98,15 @@ class LheoSchemaError(ImportFileError):
         self.errors = errors
 
 
-def _byte_setting(name: str, default: int) -> int:
-    """A size in bytes: setting or environment variable ``name`` (``default`` when unset or not a number)."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name)
-    try:
-        return int(value) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
 def _max_bytes() -> int:
     """Size limit of an imported file: ``SOFI_LHEO_MAX_BYTES`` (200 MB)."""
-    return _byte_setting("SOFI_LHEO_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return int_setting("SOFI_LHEO_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
 def _read_ahead_min_bytes() -> int:
     """From which size a file is read by another process (``exporters.lheo.read_ahead``):
     ``SOFI_LHEO_READ_AHEAD_BYTES`` (8 MB)."""
-    return _byte_setting("SOFI_LHEO_READ_AHEAD_BYTES", READ_AHEAD_MIN_BYTES)
+    return int_setting("SOFI_LHEO_READ_AHEAD_BYTES", READ_AHEAD_MIN_BYTES)
 
 
 def _refuse(info) -> None:
