@@ -666,8 +666,10 @@ def timed_export(url: str, since: datetime | None = None) -> tuple[dict, float, 
 
 
 def export_full(url: str) -> dict:
-    data, rss, command_ms, size = timed_export(url)
+    data, _rss, command_ms, size = timed_export(url)
     elapsed = data["ms"]
+    # both processes at their peak at once (an upper bound): the export's and its second process's
+    rss = round((data["rss_kb"] + data["part_rss_kb"]) / 1024, 1)
     base, _ = raw_read_published(url)
     rate = data["sessions"] / elapsed * 1000
     return {
@@ -682,7 +684,8 @@ def export_full(url: str) -> dict:
         "ok": rate >= 20_000 and (rss or 0) <= 300 and elapsed <= 3 * base,
         "rows": data["sessions"],
         "note": f"{size // 1_000_000} MB of XML; the export timed in its process like the import (the whole "
-        f"`flask sofi export-lheo` command, Python and application start included: {command_ms:.0f} ms)",
+        f"`flask sofi export-lheo` command, Python and application start included: {command_ms:.0f} ms); peak RSS: "
+        f"export process {data['rss_kb'] // 1024} MB + second process {data['part_rss_kb'] // 1024} MB",
     }
 
 
@@ -728,7 +731,7 @@ def export_incremental(url: str) -> dict:
 
 
 EXPORT_CHILD = """
-import sys, time, json
+import sys, time, json, resource
 from datetime import datetime
 from sofi import create_app
 from sofi.services.diffusion import export_lheo
@@ -738,7 +741,9 @@ with app.app_context():
     written = export_lheo(sys.argv[2], since=datetime.fromisoformat(sys.argv[3]) if sys.argv[3] else None)
     elapsed = (time.perf_counter() - begin) * 1000
 stats = written.stats
-print("BENCH_EXPORT", json.dumps({"ms": elapsed, "formations": stats.formations, "sessions": stats.sessions}))
+rss = {"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # the export process
+       "part_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}  # its second process (0: none)
+print("BENCH_EXPORT", json.dumps({"ms": elapsed, "formations": stats.formations, "sessions": stats.sessions, **rss}))
 """
 
 IMPORT_CHILD = """
