@@ -1,7 +1,7 @@
-"""A full LHÉO export of a large offer on PostgreSQL is written by two processes
+"""A full LHÉO export of a large offer is written by two processes
 (``exporters.lheo.parts``): the file is byte for byte the one a single process writes, both parts
-read the offer as it was when the export started, and a failed or interrupted export leaves
-neither a process nor a part file behind. On SQLite the export stays in one process."""
+read the offer as it was when the export started (on both databases), and a failed or interrupted
+export leaves neither a process nor a part file behind."""
 
 import re
 
@@ -14,9 +14,8 @@ from exporters.lheo.parts import (
     document_in_two_parts,
     median_formation,
     shared_snapshot,
-    write_part,
 )
-from exporters.lheo.writer import ExportStats
+from exporters.lheo.writer import ExportStats, iter_document, published_actions
 from models import Action, ActionStatus, PublishedAction, db
 from sofi.services import workflow
 from tests.lheo_support import NS, assert_valid, child_processes, parse
@@ -40,10 +39,6 @@ def _export(cli, path) -> bytes:
     return re.sub(rb'horodatage-export="[^"]*"', b"", path.read_bytes())
 
 
-def _is_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def _formation_numbers(xml: bytes) -> list[str]:
     return [f.get("numero") for f in parse(xml).iter(f"{{{NS}}}formation")]
 
@@ -57,52 +52,43 @@ def test_an_export_in_two_parts_is_the_file_one_process_writes(demo, cli, sessio
     assert split == alone
     assert_valid(parse(split))
     published = db.session.scalars(sa.select(PublishedAction.formation_id)).all()
-    median = median_formation(db.session, 1)
-    if _is_postgresql():
-        # both parts hold formations: the demo's published formations are split at their median
-        assert min(published) < median <= max(published)
-    else:
-        assert median is None  # no snapshot shared between SQLite connections: one process
+    assert min(published) < median_formation(db.session, 1) <= max(published)  # both parts hold formations
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deux.xml", "seul.xml"]  # no part file left
     assert child_processes(PART_PROCESS) == []
 
 
 def test_both_parts_read_the_offer_as_it_was_when_the_export_started(demo, session, tmp_path):
-    first = db.session.scalar(sa.select(sa.func.min(PublishedAction.formation_id)))
-    archived = db.session.scalars(
-        sa.select(Action).where(Action.status == ActionStatus.PUBLIEE).order_by(Action.id)
-    ).first()
-    numero = f"{archived.formation_id}-{archived.organisation.siret}"
+    before = b"".join(iter_document(published_actions()))
+    formations = set(db.session.scalars(sa.select(PublishedAction.formation_id)))
+    published = db.session.scalars(sa.select(Action).where(Action.status == ActionStatus.PUBLIEE)).all()
     db.session.commit()
-    if not _is_postgresql():
-        assert median_formation(db.session, 1) is None
-        return
-    with shared_snapshot(db.engine) as (_reader, snapshot):
-        workflow.archive_action(archived)
-        db.session.commit()  # while the export reads
-        assert db.session.get(PublishedAction, archived.id) is None
-        part = tmp_path / "part.xml"
-        stats = write_part(db.engine.url.render_as_string(hide_password=False), snapshot, first, str(part))
-    xml = b'<lheo xmlns="http://lheo.gouv.fr/2.3"><offres>' + part.read_bytes() + b"</offres></lheo>"
-    assert numero in _formation_numbers(xml)
-    assert stats.sessions == len(list(parse(xml).iter(f"{{{NS}}}session")))
+    stats = ExportStats()
+    with SecondPart(db.engine.url, min(formations), tmp_path) as second, shared_snapshot(db.engine, second) as reader:
+        workflow.archive_actions(published)
+        db.session.commit()  # the whole offer archived while both processes read
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PublishedAction)) == 0
+        read_here = {group[0].formation_id for group in published_actions(session=reader)}
+        part = b"".join(second.chunks(stats))
+
+    assert read_here == formations
+    xml = b'<lheo xmlns="http://lheo.gouv.fr/2.3"><offres>' + part + b"</offres></lheo>"
+    assert _formation_numbers(xml) == _formation_numbers(before)
+    assert stats.sessions == len(list(parse(xml).iter(f"{{{NS}}}session"))) > 0
 
 
 def test_a_failed_second_part_stops_the_export_with_a_french_message(demo, session, tmp_path):
     first = db.session.scalar(sa.select(sa.func.min(PublishedAction.formation_id)))
     failed = pytest.raises(PartFailed, match="seconde moitié de l'export a échoué")
-    with SecondPart(db.engine.url, "0000000A-0000000B-1", first, tmp_path) as second, failed:
-        list(second.chunks(ExportStats()))
+    sqlite = db.engine.dialect.name == "sqlite"
+    unreachable = db.engine.url.set(database=str(tmp_path / "absent" / "sofi.db") if sqlite else "sofi_absente")
+    with SecondPart(unreachable, first, tmp_path) as second, failed:
+        second.connected()
     assert list(tmp_path.iterdir()) == []
     assert child_processes(PART_PROCESS) == []
 
 
 def test_an_interrupted_export_ends_its_second_process_and_removes_its_part(demo, session, tmp_path):
-    median = median_formation(db.session, 1)
-    if not _is_postgresql():
-        assert median is None
-        return
-    chunks = document_in_two_parts(db.engine, median, ExportStats(), tmp_path)
+    chunks = document_in_two_parts(db.engine, median_formation(db.session, 1), ExportStats(), tmp_path)
     assert next(chunks).startswith(b"<?xml")
     assert len(child_processes(PART_PROCESS)) == 1 and len(list(tmp_path.iterdir())) == 1
     chunks.close()  # the caller stopped (a full disk, an interruption)
