@@ -1,7 +1,7 @@
-"""A full LHÉO export of a large offer is written by two processes
-(``exporters.lheo.parts``): the file is byte for byte the one a single process writes, both parts
-read the offer as it was when the export started (on both databases), and a failed or interrupted
-export leaves neither a process nor a part file behind."""
+"""A full LHÉO export of a large offer is written by two processes (``exporters.lheo.parts``): the
+file is byte for byte the one a single process writes, both processes read the offer as it was
+when the export started (on both databases), and a failed or interrupted export leaves no process
+behind."""
 
 import re
 
@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from exporters.lheo.parts import (
+    OtherProcess,
     PartFailed,
-    SecondPart,
     document_in_two_parts,
-    median_formation,
+    formation_ranges,
     shared_snapshot,
 )
 from exporters.lheo.writer import ExportStats, iter_document, published_actions
@@ -51,46 +51,51 @@ def test_an_export_in_two_parts_is_the_file_one_process_writes(demo, cli, sessio
 
     assert split == alone
     assert_valid(parse(split))
+    ranges = formation_ranges(db.session, 1)
     published = db.session.scalars(sa.select(PublishedAction.formation_id)).all()
-    assert min(published) < median_formation(db.session, 1) <= max(published)  # both parts hold formations
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["deux.xml", "seul.xml"]  # no part file left
+    for index in (0, 1):  # each process has formations to write
+        assert any(_within(formation, r) for r in ranges[index::2] for formation in published)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deux.xml", "seul.xml"]  # no temporary file left
     assert child_processes(PART_PROCESS) == []
 
 
-def test_both_parts_read_the_offer_as_it_was_when_the_export_started(demo, session, tmp_path):
+def _within(formation: int, formations: tuple) -> bool:
+    start, before = formations
+    return (start is None or formation >= start) and (before is None or formation < before)
+
+
+def test_both_processes_read_the_offer_as_it_was_when_the_export_started(demo, session, tmp_path):
     before = b"".join(iter_document(published_actions()))
     formations = set(db.session.scalars(sa.select(PublishedAction.formation_id)))
     published = db.session.scalars(sa.select(Action).where(Action.status == ActionStatus.PUBLIEE)).all()
     db.session.commit()
     stats = ExportStats()
-    with SecondPart(db.engine.url, min(formations), tmp_path) as second, shared_snapshot(db.engine, second) as reader:
+    with OtherProcess(db.engine.url, [(None, None)]) as other, shared_snapshot(db.engine, other) as reader:
         workflow.archive_actions(published)
         db.session.commit()  # the whole offer archived while both processes read
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PublishedAction)) == 0
         read_here = {group[0].formation_id for group in published_actions(session=reader)}
-        part = b"".join(second.chunks(stats))
+        rendered = other.next_range()
+        other.add_counts(stats)
 
     assert read_here == formations
-    xml = b'<lheo xmlns="http://lheo.gouv.fr/2.3"><offres>' + part + b"</offres></lheo>"
+    xml = b'<lheo xmlns="http://lheo.gouv.fr/2.3"><offres>' + rendered + b"</offres></lheo>"
     assert _formation_numbers(xml) == _formation_numbers(before)
     assert stats.sessions == len(list(parse(xml).iter(f"{{{NS}}}session"))) > 0
 
 
-def test_a_failed_second_part_stops_the_export_with_a_french_message(demo, session, tmp_path):
-    first = db.session.scalar(sa.select(sa.func.min(PublishedAction.formation_id)))
-    failed = pytest.raises(PartFailed, match="seconde moitié de l'export a échoué")
+def test_a_failed_other_process_stops_the_export_with_a_french_message(demo, session):
     sqlite = db.engine.dialect.name == "sqlite"
-    unreachable = db.engine.url.set(database=str(tmp_path / "absent" / "sofi.db") if sqlite else "sofi_absente")
-    with SecondPart(unreachable, first, tmp_path) as second, failed:
-        second.connected()
-    assert list(tmp_path.iterdir()) == []
+    unreachable = db.engine.url.set(database="/nulle-part/sofi.db" if sqlite else "sofi_absente")
+    failed = pytest.raises(PartFailed, match="Le second processus de l'export a échoué : .*OperationalError")
+    with OtherProcess(unreachable, [(None, None)]) as other, failed:
+        other.connected()
     assert child_processes(PART_PROCESS) == []
 
 
-def test_an_interrupted_export_ends_its_second_process_and_removes_its_part(demo, session, tmp_path):
-    chunks = document_in_two_parts(db.engine, median_formation(db.session, 1), ExportStats(), tmp_path)
+def test_an_interrupted_export_ends_its_other_process(demo, session):
+    chunks = document_in_two_parts(db.engine, formation_ranges(db.session, 1), ExportStats())
     assert next(chunks).startswith(b"<?xml")
-    assert len(child_processes(PART_PROCESS)) == 1 and len(list(tmp_path.iterdir())) == 1
+    assert len(child_processes(PART_PROCESS)) == 1
     chunks.close()  # the caller stopped (a full disk, an interruption)
     assert child_processes(PART_PROCESS) == []
-    assert list(tmp_path.iterdir()) == []

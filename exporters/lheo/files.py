@@ -10,15 +10,14 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from exporters.lheo.parts import PARALLEL_MIN_ACTIONS, document_in_two_parts, median_formation
+from exporters.lheo.background import InOrderThread
+from exporters.lheo.parts import PARALLEL_MIN_ACTIONS, document_in_two_parts, formation_ranges
 from exporters.lheo.writer import ExportStats, iter_document, published_actions
 from models import db
 
@@ -41,27 +40,21 @@ def write_file(
     to ``path`` atomically; a full export of ``parallel_min_actions`` published actions or more on
     either database is written by two processes."""
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
     stats = ExportStats()
-    median = median_formation(db.session, parallel_min_actions) if since is None and siret is None else None
-    if median is not None:
-        chunks = document_in_two_parts(db.engine, median, stats, directory)
+    ranges = formation_ranges(db.session, parallel_min_actions) if since is None and siret is None else []
+    if ranges:
+        chunks = document_in_two_parts(db.engine, ranges, stats)
     else:
         chunks = iter_document(published_actions(since=since, siret=siret), stats)
     digest = hashlib.sha256()
     size = 0
     try:
-        with replaced_atomically(path) as handle, ThreadPoolExecutor(max_workers=1) as writer:
-            pending: deque[Future] = deque()
+        with replaced_atomically(path) as handle, InOrderThread(_write, PENDING_CHUNKS) as writer:
             for chunk in chunks:
-                pending.append(writer.submit(_write, handle, digest, chunk))
+                writer.call(handle, digest, chunk)
                 size += len(chunk)
-                if len(pending) > PENDING_CHUNKS:
-                    pending.popleft().result()
-            for done in pending:
-                done.result()
     finally:
-        chunks.close()  # a failed write ends the second process and removes its part
+        chunks.close()  # a failed write ends the other process of a two-part export
     return WrittenFile(path, stats, digest.hexdigest(), size)
 
 

@@ -2,27 +2,30 @@
 
 Writing the LHÉO text is Python work (decoding each published action's stored fragment, building
 the envelope of each formation around them): one core, while the database mostly waits. From
-``PARALLEL_MIN_ACTIONS`` published actions, the published actions are split in two ranges of
-formations at their median; another process (``python -m exporters.lheo.parts``) writes the
-second range to a temporary file beside the export while the exporting process writes the first,
-then the exporting process appends that file. The document is byte for byte the one a single
-process writes (same order: formations by id).
+``PARALLEL_MIN_ACTIONS`` published actions, the formations are cut into ranges of about
+``RANGE_ACTIONS`` published actions; this process writes the even ranges and another process
+(``python -m exporters.lheo.parts``) renders the odd ones meanwhile and sends each through a
+pipe, which this process writes in its place. The document is byte for byte the one a single
+process writes (same order: formations by id), and nothing is written twice (an earlier version
+had the other process write its half to a file, appended at the end: seconds of copying at a
+million sessions). The other process holds at most a few ranges ahead.
 
 Both processes read one snapshot of the database, so the file is the published offer at one
 moment whatever is published meanwhile. PostgreSQL shares it (``pg_export_snapshot`` then ``SET
 TRANSACTION SNAPSHOT``, as ``pg_dump --jobs`` does). SQLite cannot: the exporting process holds
 the write lock (``BEGIN IMMEDIATE`` on a connection of its own) from just before it starts
-reading until the second process has started reading too, so that nothing is committed in
-between (the second process connects first: the lock lasts milliseconds, not its start).
+reading until the other process has started reading too, so that nothing is committed in
+between (the other process connects first: the lock lasts milliseconds, not its start).
 
-The two processes talk through the second one's standard input and output: the job, then the
-snapshot to take (``go`` on SQLite); ``connected``, ``reading``, then the counts of its part.
+The two processes talk through the other one's standard input (the job, then the snapshot to
+take: ``go`` on SQLite) and output (frames: ``connected``, ``reading``, each range, the counts).
 """
 
 import contextlib
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from exporters.lheo.background import InOrderThread
 from exporters.lheo.writer import (
     DOCUMENT_END,
     ExportStats,
@@ -46,54 +50,71 @@ from exporters.lheo.writer import (
 from models import PublishedAction
 
 PARALLEL_MIN_ACTIONS = 20_000  # below, starting a second interpreter costs more than it saves
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where the second process imports this module from
-COPY_BYTES = 1 << 20
+RANGE_ACTIONS = 2_000  # published actions per range: a few MB of LHÉO
+RANGES_AHEAD = 3  # rendered ranges the other process may hold before this one takes them
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where the other process imports this module from
 SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+EXCEPTION_LINE = re.compile(r"[\w.]+(Error|Exception)\b.*: ")
+FRAME = struct.Struct("<cQ")  # kind, length of what follows
+CONNECTED, READING, RANGE, COUNTS = b"c", b"r", b"p", b"n"
+
+Range = tuple[int | None, int | None]  # formation ids: from (included), before (excluded); None: no bound
 
 
 class PartFailed(RuntimeError):
-    """The process writing the second part stopped without writing it."""
+    """The other process stopped without writing its part."""
 
 
-def median_formation(session: Session, min_actions: int) -> int | None:
-    """The formation id splitting the published actions in two halves; None below ``min_actions`` actions."""
+def formation_ranges(session: Session, min_actions: int) -> list[Range]:
+    """Ranges of formation ids holding about ``RANGE_ACTIONS`` published actions each (up to four
+    ranges for fewer actions); none below ``min_actions`` published actions, nor for one formation."""
     count = session.scalar(sa.select(sa.func.count()).select_from(PublishedAction))
-    if count < max(min_actions, 2):
-        return None
-    return session.scalar(
-        sa.select(PublishedAction.formation_id).order_by(PublishedAction.formation_id).offset(count // 2).limit(1)
+    if count < max(min_actions, 4):
+        return []
+    every = min(RANGE_ACTIONS, count // 4)
+    numbered = sa.select(
+        PublishedAction.formation_id, sa.func.row_number().over(order_by=PublishedAction.formation_id).label("n")
+    ).subquery()
+    starts = session.scalars(
+        sa.select(numbered.c.formation_id).where((numbered.c.n - 1) % every == 0, numbered.c.n > 1).distinct()
     )
+    bounds = sorted(starts)
+    return list(zip([None, *bounds], [*bounds, None], strict=True)) if bounds else []
 
 
-def document_in_two_parts(engine: sa.Engine, median: int, stats: ExportStats, directory: Path) -> Iterator[bytes]:
+def document_in_two_parts(engine: sa.Engine, ranges: list[Range], stats: ExportStats) -> Iterator[bytes]:
     """The whole published offer as an LHÉO document (``writer.iter_document``): this process writes the
-    formations before ``median`` while another writes the others to a temporary file in ``directory``.
+    even ``ranges`` while another renders the odd ones.
 
     Read through connections of their own: what the caller's session has not committed is not in it.
     """
-    with SecondPart(engine.url, median, directory) as second, shared_snapshot(engine, second) as session:
+    with OtherProcess(engine.url, ranges[1::2]) as other, shared_snapshot(engine, other) as session:
         formacodes = FormacodeVersions(session=session)
         yield document_start()
-        yield from iter_formations(published_actions(session=session, formations=(None, median)), stats, formacodes)
-        yield from second.chunks(stats)
+        for index, formations in enumerate(ranges):
+            if index % 2:
+                yield other.next_range()
+            else:
+                yield from iter_formations(published_actions(session=session, formations=formations), stats, formacodes)
+        other.add_counts(stats)
         yield DOCUMENT_END
 
 
 @contextlib.contextmanager
-def shared_snapshot(engine: sa.Engine, second: "SecondPart") -> Iterator[Session]:
-    """A read-only session on one snapshot of the database, which ``second`` reads too."""
+def shared_snapshot(engine: sa.Engine, other: "OtherProcess") -> Iterator[Session]:
+    """A read-only session on one snapshot of the database, which ``other`` reads too."""
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-            second.take(connection.scalar(sa.text("SELECT pg_export_snapshot()")))
+            other.take(connection.scalar(sa.text("SELECT pg_export_snapshot()")))
         else:
-            second.connected()
+            other.connected()
             with engine.connect() as writers:
-                writers.exec_driver_sql("BEGIN IMMEDIATE")  # nothing committed until the second process reads
+                writers.exec_driver_sql("BEGIN IMMEDIATE")  # nothing committed until the other process reads
                 _begin_reading(connection)
-                second.take(GO)
-                second.reading()
+                other.take(GO)
+                other.reading()
                 writers.rollback()
         with Session(bind=connection) as session:
             yield session
@@ -109,7 +130,7 @@ def _begin_reading(connection: sa.Connection) -> None:
 
 
 def _take_snapshot(connection: sa.Connection, snapshot: str) -> None:
-    """The second process: read the snapshot the exporting process sent (``go``: SQLite's, held for it)."""
+    """The other process: read the snapshot the exporting process sent (``go``: SQLite's, held for it)."""
     if connection.dialect.name != "postgresql":
         _begin_reading(connection)
         return
@@ -119,18 +140,11 @@ def _take_snapshot(connection: sa.Connection, snapshot: str) -> None:
     connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # a command: no bound value
 
 
-class SecondPart:
-    """The process writing the formations from ``first_formation`` on to a temporary file in ``directory``."""
+class OtherProcess:
+    """The process rendering the formations of ``ranges``, one range after the other, for this one to write."""
 
-    def __init__(self, url: sa.URL, first_formation: int, directory: Path):
-        handle, name = tempfile.mkstemp(dir=directory, prefix=".lheo-part.", suffix=".tmp")
-        os.close(handle)
-        self.path = Path(name)
-        job = {
-            "url": url.render_as_string(hide_password=False),  # on stdin: not in the process list
-            "first_formation": first_formation,
-            "output": str(self.path),
-        }
+    def __init__(self, url: sa.URL, ranges: list[Range]):
+        job = {"url": url.render_as_string(hide_password=False), "ranges": ranges}  # on stdin: not in `ps`
         path = os.pathsep.join(filter(None, (str(PROJECT_ROOT), os.environ.get("PYTHONPATH"))))
         # a file, not a pipe: a long traceback cannot block the process; closed in __exit__
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115
@@ -143,7 +157,7 @@ class SecondPart:
         )
         self._send(json.dumps(job))
 
-    def __enter__(self) -> "SecondPart":
+    def __enter__(self) -> "OtherProcess":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -151,27 +165,35 @@ class SecondPart:
             self.process.kill()  # the export stopped first (an error, an interruption)
         with self.process.stdin, self.process.stdout, self.errors:
             self.process.wait()
-        self.path.unlink(missing_ok=True)
 
     def _send(self, line: str) -> None:
         self.process.stdin.write(line.encode() + b"\n")
         self.process.stdin.flush()
 
-    def _expect(self, word: str) -> None:
-        line = self.process.stdout.readline().strip().decode()
-        if line != word:
-            self._failed()
+    def _receive(self, kind: bytes) -> bytes:
+        """The next frame of ``kind`` (the handshake frames nobody waited for are passed over)."""
+        while True:
+            header = self.process.stdout.read(FRAME.size)
+            if len(header) < FRAME.size:
+                self._failed()
+            found, length = FRAME.unpack(header)
+            payload = self.process.stdout.read(length)
+            if found == kind:
+                return payload
+            if found not in (CONNECTED, READING):
+                self._failed()
 
     def _failed(self):
         self.process.wait()
         self.errors.seek(0)
         lines = self.errors.read().decode(errors="replace").strip().splitlines()
-        detail = lines[-1] if lines else f"processus arrêté, code {self.process.returncode}"
-        raise PartFailed(f"L'écriture de la seconde moitié de l'export a échoué : {detail}")
+        raised = [line for line in lines if EXCEPTION_LINE.match(line)]  # the traceback's last line, not a note
+        detail = (raised or lines or [f"processus arrêté, code {self.process.returncode}"])[-1]
+        raise PartFailed(f"Le second processus de l'export a échoué : {detail}")
 
     def connected(self) -> None:
         """Wait until the process is connected to the database."""
-        self._expect("connected")
+        self._receive(CONNECTED)
 
     def take(self, snapshot: str) -> None:
         """Send the snapshot to read (``GO`` on SQLite)."""
@@ -179,44 +201,49 @@ class SecondPart:
 
     def reading(self) -> None:
         """Wait until the process has taken its snapshot."""
-        self._expect("reading")
+        self._receive(READING)
 
-    def chunks(self, stats: ExportStats) -> Iterator[bytes]:
-        """Wait for the process, add its counts to ``stats``, then read what it wrote."""
-        lines = self.process.stdout.read().decode().splitlines()  # "connected", "reading" (unless read), the counts
-        if self.process.wait() != 0 or not lines:
-            self._failed()
-        written = json.loads(lines[-1])
+    def next_range(self) -> bytes:
+        """The ``<formation>`` elements of the process's next range."""
+        return self._receive(RANGE)
+
+    def add_counts(self, stats: ExportStats) -> None:
+        """Add the counts of the process's ranges to ``stats``."""
+        written = json.loads(self._receive(COUNTS))
         for name in ("formations", "actions", "sessions", "published_actions"):
             setattr(stats, name, getattr(stats, name) + written[name])
         stats.skipped.extend(written["skipped"])
-        with self.path.open("rb") as part:
-            while chunk := part.read(COPY_BYTES):
-                yield chunk
 
 
-def write_part(job: dict, messages: IO[str]) -> ExportStats:
-    """The second process: the ``<formation>`` elements from the job's first formation on, read from
-    the snapshot sent after the job."""
+def render_ranges(job: dict, out: IO[bytes]) -> None:
+    """The other process: the ``<formation>`` elements of each range of the job, read from the snapshot
+    sent after the job, then the counts."""
+
+    def send(kind: bytes, payload: bytes = b"") -> None:
+        out.write(FRAME.pack(kind, len(payload)) + payload)
+        out.flush()
+
     stats = ExportStats()
     engine = sa.create_engine(job["url"], poolclass=NullPool)
     try:
-        with engine.connect() as connection, open(job["output"], "wb") as out:
-            print("connected", file=messages, flush=True)
+        with engine.connect() as connection:
+            send(CONNECTED)
             _take_snapshot(connection, sys.stdin.readline().strip())
-            print("reading", file=messages, flush=True)
-            with Session(bind=connection) as session:
-                groups = published_actions(session=session, formations=(job["first_formation"], None))
-                for chunk in iter_formations(groups, stats, FormacodeVersions(session=session)):
-                    out.write(chunk)
+            send(READING)
+            # the ranges go out from another thread: this one renders the next while the export writes its own
+            with Session(bind=connection) as session, InOrderThread(send, RANGES_AHEAD) as sender:
+                formacodes = FormacodeVersions(session=session)
+                for formations in job["ranges"]:
+                    groups = published_actions(session=session, formations=tuple(formations))
+                    sender.call(RANGE, b"".join(iter_formations(groups, stats, formacodes)))
     finally:
         engine.dispose()
-    return stats
+    send(COUNTS, json.dumps(asdict(stats)).encode())
 
 
 if __name__ == "__main__":
-    # the messages go out on a copy of stdout; anything printed goes to stderr instead
-    messages = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    # the frames go out on a copy of stdout; anything printed goes to stderr instead
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    counts = write_part(json.loads(sys.stdin.readline()), messages)
-    print(json.dumps(asdict(counts), separators=(",", ":")), file=messages, flush=True)
+    with contextlib.suppress(BrokenPipeError):  # the export stopped first
+        render_ranges(json.loads(sys.stdin.readline()), frames)
