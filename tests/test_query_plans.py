@@ -163,3 +163,42 @@ def test_the_page_of_a_keyword_search_reads_the_session_rows_alone(generated, cl
     statements, _ = _statements(client, "/api/v1/formations?q=infirmier&facettes=non")
     pages = [s for s, _ in statements if "ORDER BY" in s and "published_session" in s]
     assert pages and not [s for s in pages if "published_action" in s]
+
+
+def _indexes(statement: str, parameters) -> set[str]:
+    """The indexes ``statement`` reads (as the page sent it)."""
+    raw = db.session.connection().connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        if db.engine.dialect.name == "postgresql":
+            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            names, nodes = set(), [json_plan(cursor.fetchone()[0])["Plan"]]
+            while nodes:
+                node = nodes.pop()
+                names.add(node.get("Index Name"))
+                nodes += node.get("Plans", [])
+            return names - {None}
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        found = (re.search(r"USING (?:COVERING )?INDEX (\w+)", row[-1]) for row in cursor.fetchall())
+        return {match.group(1) for match in found if match}
+    finally:
+        cursor.close()
+
+
+def test_a_keyword_search_with_broad_filters_reads_the_sessions_of_the_matching_actions(generated, client):
+    """Beside keywords, a broad filter (département, modalité: most sessions share their value) must
+    not be the way into the sessions: its index would read thousands of them to keep twenty.
+    (SQLite's planner, which cannot tell how many actions match, took it when it had no statistics,
+    as in a database nobody has analysed.)"""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.text("DELETE FROM sqlite_stat1"))
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE sqlite_schema"))  # the planner reloads the (now empty) statistics
+    word = db.session.scalar(sa.select(PublishedAction.intitule).order_by(PublishedAction.action_id)).split()[0]
+    statements, _ = _statements(client, f"/formations?q={word}&departement=44&modalite=0&tri=date")
+    pages = [(s, p) for s, p in statements if s.lstrip().startswith("SELECT") and "ORDER BY" in s and "k_" in s]
+    assert pages
+    broad = {"ix_published_session_departement", "ix_published_session_modalite_enseignement"}
+    for statement, parameters in pages:
+        indexes = _indexes(statement, parameters)
+        assert indexes and not indexes & broad, (statement, indexes)
