@@ -34,22 +34,27 @@ def _seq_scans(plan: dict) -> list[str]:
     return found
 
 
-def _full_scans(statement: str, parameters) -> list[str]:
-    """The large tables read in full by ``statement`` (as the page sent it)."""
+def _explain(statement: str, parameters):
+    """PostgreSQL's plan of ``statement`` (its JSON tree), or SQLite's lines of ``EXPLAIN QUERY PLAN``."""
     raw = db.session.connection().connection.driver_connection
     cursor = raw.cursor()
     try:
         if db.engine.dialect.name == "postgresql":
             cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            plan = cursor.fetchone()[0]
-            plan = json_plan(plan)
-            return _seq_scans(plan["Plan"])
+            return json_plan(cursor.fetchone()[0])["Plan"]
         cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        details = [row[-1] for row in cursor.fetchall()]
-        scans = (re.fullmatch(rf"SCAN ({'|'.join(LARGE_TABLES)})( AS \w+)?", d) for d in details)
-        return [match.group(1) for match in scans if match]
+        return [row[-1] for row in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+def _full_scans(statement: str, parameters) -> list[str]:
+    """The large tables read in full by ``statement`` (as the page sent it)."""
+    plan = _explain(statement, parameters)
+    if db.engine.dialect.name == "postgresql":
+        return _seq_scans(plan)
+    scans = (re.fullmatch(rf"SCAN ({'|'.join(LARGE_TABLES)})( AS \w+)?", detail) for detail in plan)
+    return [match.group(1) for match in scans if match]
 
 
 def json_plan(plan):
@@ -167,22 +172,16 @@ def test_the_page_of_a_keyword_search_reads_the_session_rows_alone(generated, cl
 
 def _indexes(statement: str, parameters) -> set[str]:
     """The indexes ``statement`` reads (as the page sent it)."""
-    raw = db.session.connection().connection.driver_connection
-    cursor = raw.cursor()
-    try:
-        if db.engine.dialect.name == "postgresql":
-            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            names, nodes = set(), [json_plan(cursor.fetchone()[0])["Plan"]]
-            while nodes:
-                node = nodes.pop()
-                names.add(node.get("Index Name"))
-                nodes += node.get("Plans", [])
-            return names - {None}
-        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        found = (re.search(r"USING (?:COVERING )?INDEX (\w+)", row[-1]) for row in cursor.fetchall())
-        return {match.group(1) for match in found if match}
-    finally:
-        cursor.close()
+    plan = _explain(statement, parameters)
+    if db.engine.dialect.name == "postgresql":
+        names, nodes = set(), [plan]
+        while nodes:
+            node = nodes.pop()
+            names.add(node.get("Index Name"))
+            nodes += node.get("Plans", [])
+        return names - {None}
+    found = (re.search(r"USING (?:COVERING )?INDEX (\w+)", detail) for detail in plan)
+    return {match.group(1) for match in found if match}
 
 
 def test_a_keyword_search_with_broad_filters_reads_the_sessions_of_the_matching_actions(generated, client):
