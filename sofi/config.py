@@ -4,6 +4,7 @@ import os
 import secrets
 from pathlib import Path
 
+import orjson
 from flask import current_app
 
 
@@ -31,7 +32,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     database_url = os.environ.get("SOFI_DATABASE_URL") or f"sqlite:///{instance_path / 'sofi.db'}"
     config = {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # JSON columns (published snapshots: tens of kB each) decoded by orjson, several times faster
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_deserializer": orjson.loads},
         "SECRET_KEY": _secret_key(instance_path),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
