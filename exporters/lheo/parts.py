@@ -57,6 +57,7 @@ SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
 EXCEPTION_LINE = re.compile(r"[\w.]+(Error|Exception)\b.*: ")
 FRAME = struct.Struct("<cQ")  # kind, length of what follows
 CONNECTED, READING, RANGE, COUNTS = b"c", b"r", b"p", b"n"
+GO = "go"  # the snapshot sent on SQLite: read now, the exporting process holds off the writers
 
 Range = tuple[int | None, int | None]  # formation ids: from (included), before (excluded); None: no bound
 
@@ -118,9 +119,6 @@ def shared_snapshot(engine: sa.Engine, other: "OtherProcess") -> Iterator[Sessio
                 writers.rollback()
         with Session(bind=connection) as session:
             yield session
-
-
-GO = "go"
 
 
 def _begin_reading(connection: sa.Connection) -> None:
