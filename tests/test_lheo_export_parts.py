@@ -1,7 +1,7 @@
 """A full LHÉO export of a large offer is written by two processes (``exporters.lheo.parts``): the
 file is byte for byte the one a single process writes, both processes read the offer as it was
-when the export started (on both databases), and a failed or interrupted export leaves no process
-behind."""
+when the export started (on both databases), and a failed or interrupted export leaves neither a
+process nor a temporary file behind."""
 
 import re
 
@@ -70,12 +70,12 @@ def test_both_processes_read_the_offer_as_it_was_when_the_export_started(demo, s
     published = db.session.scalars(sa.select(Action).where(Action.status == ActionStatus.PUBLIEE)).all()
     db.session.commit()
     stats = ExportStats()
-    with OtherProcess(db.engine.url, [(None, None)]) as other, shared_snapshot(db.engine, other) as reader:
+    with OtherProcess(db.engine.url, [(None, None)], tmp_path) as other, shared_snapshot(db.engine, other) as reader:
         workflow.archive_actions(published)
         db.session.commit()  # the whole offer archived while both processes read
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PublishedAction)) == 0
         read_here = {group[0].formation_id for group in published_actions(session=reader)}
-        rendered = other.next_range()
+        rendered = b"".join(other.next_range())
         other.add_counts(stats)
 
     assert read_here == formations
@@ -84,18 +84,20 @@ def test_both_processes_read_the_offer_as_it_was_when_the_export_started(demo, s
     assert stats.sessions == len(list(parse(xml).iter(f"{{{NS}}}session"))) > 0
 
 
-def test_a_failed_other_process_stops_the_export_with_a_french_message(demo, session):
+def test_a_failed_other_process_stops_the_export_with_a_french_message(demo, session, tmp_path):
     sqlite = db.engine.dialect.name == "sqlite"
     unreachable = db.engine.url.set(database="/nulle-part/sofi.db" if sqlite else "sofi_absente")
     failed = pytest.raises(PartFailed, match="Le second processus de l'export a échoué : .*OperationalError")
-    with OtherProcess(unreachable, [(None, None)]) as other, failed:
+    with OtherProcess(unreachable, [(None, None)], tmp_path) as other, failed:
         other.connected()
     assert child_processes(PART_PROCESS) == []
+    assert list(tmp_path.iterdir()) == []  # its file removed
 
 
-def test_an_interrupted_export_ends_its_other_process(demo, session):
-    chunks = document_in_two_parts(db.engine, formation_ranges(db.session, 1), ExportStats())
+def test_an_interrupted_export_ends_its_other_process_and_removes_its_file(demo, session, tmp_path):
+    chunks = document_in_two_parts(db.engine, formation_ranges(db.session, 1), ExportStats(), tmp_path)
     assert next(chunks).startswith(b"<?xml")
-    assert len(child_processes(PART_PROCESS)) == 1
+    assert len(child_processes(PART_PROCESS)) == 1 and len(list(tmp_path.iterdir())) == 1
     chunks.close()  # the caller stopped (a full disk, an interruption)
     assert child_processes(PART_PROCESS) == []
+    assert list(tmp_path.iterdir()) == []

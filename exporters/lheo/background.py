@@ -1,4 +1,4 @@
-"""Calls made in order by a thread of its own, a bounded number behind the caller.
+"""Calls made in order by a thread of its own, a bounded number behind the caller (the LHÉO export's writes).
 
 Writing to a file or a pipe and hashing let go of the GIL: done by another thread, they overlap
 the caller's Python work (rendering LHÉO) instead of following it.

@@ -43,7 +43,7 @@ def write_file(
     stats = ExportStats()
     ranges = formation_ranges(db.session, parallel_min_actions) if since is None and siret is None else []
     if ranges:
-        chunks = document_in_two_parts(db.engine, ranges, stats)
+        chunks = document_in_two_parts(db.engine, ranges, stats, path.parent if str(path.parent) else Path("."))
     else:
         chunks = iter_document(published_actions(since=since, siret=siret), stats)
     digest = hashlib.sha256()
