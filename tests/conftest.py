@@ -63,6 +63,9 @@ def _fresh_postgres_database(name: str) -> str:
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
+        # A test database lives as long as its run: a commit need not wait for the disk (1.4 → 0.4 ms
+        # a commit here, thousands of commits in a run); what it checks is the same.
+        connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     CREATED_DATABASES.append(name)
     return f"{POSTGRES_URL}/{name}"
 
