@@ -43,7 +43,7 @@ def write_file(
     stats = ExportStats()
     ranges = formation_ranges(db.session, parallel_min_actions) if since is None and siret is None else []
     if ranges:
-        chunks = document_in_two_parts(db.engine, ranges, stats, path.parent if str(path.parent) else Path("."))
+        chunks = document_in_two_parts(db.engine, ranges, stats, path.parent)
     else:
         chunks = iter_document(published_actions(since=since, siret=siret), stats)
     digest = hashlib.sha256()
@@ -71,9 +71,8 @@ def _write(handle: IO[bytes], digest, chunk: bytes) -> None:
 @contextlib.contextmanager
 def replaced_atomically(path: Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
     """A file to write that replaces ``path`` once complete and on disk; removed if anything fails."""
-    directory = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then moved into place)
-        mode, dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding=encoding
+        mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding=encoding
     )
     try:
         with handle:
