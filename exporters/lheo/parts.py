@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from exporters.lheo import worker_process
 from exporters.lheo.writer import (
     DOCUMENT_END,
     ExportStats,
@@ -55,7 +56,6 @@ PARALLEL_MIN_ACTIONS = 20_000  # below, starting a second interpreter costs more
 RANGE_ACTIONS = 2_000  # published actions per range: about 30 MB of LHÉO
 COPY_BYTES = 1 << 20
 PLACE = struct.Struct("<QQ")  # where a range lies in the other process's file: offset, length
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where the other process imports this module from
 SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
 EXCEPTION_LINE = re.compile(r"[\w.]+(Error|Exception)\b.*: ")
 FRAME = struct.Struct("<cQ")  # kind, length of what follows
@@ -151,16 +151,9 @@ class OtherProcess:
         self.rendered = os.fdopen(handle, "rb")  # what the process writes, read back range by range
         self.path = Path(name)
         job = {"url": url.render_as_string(hide_password=False), "ranges": ranges, "output": name}  # stdin: not `ps`
-        path = os.pathsep.join(filter(None, (str(PROJECT_ROOT), os.environ.get("PYTHONPATH"))))
         # a file, not a pipe: a long traceback cannot block the process; closed in __exit__
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.errors,
-            env={**os.environ, "PYTHONPATH": path},
-        )
+        self.process = worker_process.start(__name__, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
         self._send(json.dumps(job))
 
     def __enter__(self) -> "OtherProcess":
@@ -224,10 +217,7 @@ class OtherProcess:
 
     def add_counts(self, stats: ExportStats) -> None:
         """Add the counts of the process's ranges to ``stats``."""
-        written = json.loads(self._receive(COUNTS))
-        for name in ("formations", "actions", "sessions", "published_actions"):
-            setattr(stats, name, getattr(stats, name) + written[name])
-        stats.skipped.extend(written["skipped"])
+        stats.add(ExportStats(**json.loads(self._receive(COUNTS))))
 
 
 def render_ranges(job: dict, out: IO[bytes]) -> None:
@@ -262,7 +252,6 @@ def render_ranges(job: dict, out: IO[bytes]) -> None:
 
 if __name__ == "__main__":
     # the frames go out on a copy of stdout; anything printed goes to stderr instead
-    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    frames = worker_process.messages_out()
     with contextlib.suppress(BrokenPipeError):  # the export stopped first
         render_ranges(json.loads(sys.stdin.readline()), frames)

@@ -17,10 +17,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from exporters.lheo import worker_process
 from exporters.lheo.reader import DocumentInfo, LheoFileError, LheoStream, checked_formations, read_formation
 
 READ_AHEAD_MIN_BYTES = 8 * 1024 * 1024  # below, the file is read in the importing process
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where the reading process imports this module from
 READER_GC_THRESHOLD = 100_000  # the reader keeps a batch of plain data alive: fewer young collections
 
 
@@ -64,12 +64,13 @@ class FormationBatches:
         return formation_batches(self.stream, self.size)
 
     def _read_by_another_process(self) -> Iterator[list[dict]]:
-        # A new interpreter running this module (not multiprocessing: "fork" copies the importing
-        # process's threads and connections, "spawn" runs its main script again).
-        command = [sys.executable, "-m", __name__, str(self.stream.path), str(self.max_bytes), str(self.size)]
-        path = os.pathsep.join(filter(None, (str(PROJECT_ROOT), os.environ.get("PYTHONPATH"))))
-        reader = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
+        reader = worker_process.start(
+            __name__,
+            str(self.stream.path),
+            str(self.max_bytes),
+            str(self.size),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
         )
         try:
             while True:
@@ -119,7 +120,6 @@ def _read(path: str, max_bytes: int, size: int, out) -> None:
 
 if __name__ == "__main__":
     # the messages go out on a copy of stdout; anything printed goes to stderr instead
-    messages = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    messages = worker_process.messages_out()
     with contextlib.suppress(BrokenPipeError):  # the import stopped reading
         _read(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), messages)

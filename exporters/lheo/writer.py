@@ -14,7 +14,7 @@ Element order follows the XSD sequences (LHEO-GUIDE §2), see ``mapping.MAPPING`
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from itertools import groupby
 
@@ -36,6 +36,11 @@ class ExportStats:
     sessions: int = 0
     published_actions: int = 0
     skipped: list[str] = field(default_factory=list)
+
+    def add(self, other: "ExportStats") -> None:
+        """Count what ``other`` counted too (the other process of an export in two parts)."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
     def as_dict(self) -> dict:
         return {
