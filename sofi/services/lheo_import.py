@@ -77,7 +77,7 @@ from sofi.sanitize import clean_html
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
 from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
-from sofi.services.plain_rows import foreign_key, insert_rows, validated, write_rows
+from sofi.services.plain_rows import foreign_key, insert_rows, number_new_objects, validated, write_rows
 from sofi.text import search_key
 
 CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
@@ -386,8 +386,10 @@ class Importer:
         self.public_codes = set(self.public_rows)
         self.schemes = {d.code: d for d in db.session.scalars(sa.select(Dispositif))}
         self.known_communes = set(db.session.scalars(sa.select(Commune.code_insee)))
-        # Certifications by their fiche number (reference rows, never written by an import), held strongly.
+        # Certifications by their fiche number and Certif Info rows by their code (reference rows, never
+        # written by an import), held strongly: the identity map holds rows weakly, a get() would query.
         self._certifications: dict[str, Certification | None] = {}
+        self._certifinfos: dict[int, CertifInfo | None] = {}
         self._created_codes: list[tuple[set, str]] = []
         self.done = 0  # formations applied or skipped
         self._reset_caches()
@@ -515,6 +517,7 @@ class Importer:
         self.organisation_outcomes = outcomes
 
     def _flush(self) -> None:
+        number_new_objects(db.session)
         db.session.flush()
         self._write_new_sessions()
         self._unflushed.clear()
@@ -647,7 +650,10 @@ class Importer:
         certifinfo = None
         digits = re.sub(r"\D", "", data.get("certifinfo") or "")
         if digits:
-            certifinfo = db.session.get(CertifInfo, int(digits))
+            code = int(digits)
+            if code not in self._certifinfos:
+                self._certifinfos[code] = db.session.get(CertifInfo, code)
+            certifinfo = self._certifinfos[code]
         if certification is None and certifinfo is not None and certifinfo.fiche_numero:
             certification = self._fiche(certifinfo.fiche_numero)
         if data["certifiante"] and certification is None and certifinfo is None:
