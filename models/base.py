@@ -47,4 +47,7 @@ class VersionedMixin:
 
     @declared_attr.directive
     def __mapper_args__(cls):
-        return {"version_id_col": cls.version}
+        # eager_defaults off: ``version``'s server default (for rows written in SQL) is never needed
+        # back, the ORM gives 1 itself. With "auto", a flush asked for it with INSERT … RETURNING in
+        # pages of many rows even when the ids were known (``plain_rows.number_new_objects``).
+        return {"version_id_col": cls.version, "eager_defaults": False}

@@ -68,6 +68,25 @@ def insert_rows(model: type, rows: list[dict]) -> None:
     write_rows(table, rows, [column.key for column in table.columns])
 
 
+def number_new_objects(session: sa.orm.Session) -> None:
+    """Give the pending ORM objects of ``session`` their ``id`` before its flush, as ``insert_rows`` does.
+
+    Without an id, the flush asks for it with INSERT … RETURNING in pages of many rows, a statement
+    psycopg does not cache and parses again in Python each time (a third of an import on PostgreSQL);
+    with it, a plain INSERT sent with executemany.
+    """
+    pending: dict[sa.Table, list] = {}
+    for state in sorted((sa.inspect(obj) for obj in session.new), key=lambda state: state.insert_order):
+        table = state.mapper.local_table
+        (key, *others) = state.mapper.primary_key
+        if not others and key is table.c.get("id") and state.obj().id is None:
+            pending.setdefault(table, []).append(state.obj())
+    connection = session.connection()
+    for table, objects in pending.items():
+        for obj, identifier in zip(objects, _new_ids(connection, table, len(objects)), strict=True):
+            obj.id = identifier
+
+
 def _new_ids(connection, table: sa.Table, count: int) -> list[int]:
     """The ids of ``count`` new rows of ``table``, in order.
 
