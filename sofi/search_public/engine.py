@@ -123,7 +123,10 @@ def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
         fts = SQLITE_FTS.alias("fts")
         texts = sa.select(fts.c.rowid).where(*(fts.c.search_text.like(f"%{_light_stem(w)}%") for w in words))
         matching = PublishedAction.action_id.in_(texts)
-    rows = db.session.execute(sa.select(PublishedAction.action_id, PublishedAction.intitule).where(matching))
+    # Read on the session's connection, without the ORM's row handling: a broad keyword matches thousands.
+    rows = db.session.connection().execute(
+        sa.select(PublishedAction.action_id, PublishedAction.intitule).where(matching)
+    )
     stems = [_light_stem(word) for word in words]
     return {action_id: _title_score(stems, title) if scored else 0 for action_id, title in rows}
 
