@@ -127,8 +127,14 @@ def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
     rows = db.session.connection().execute(
         sa.select(PublishedAction.action_id, PublishedAction.intitule).where(matching)
     )
+    if not scored:
+        return dict.fromkeys(rows.scalars(), 0)
     stems = [_light_stem(word) for word in words]
-    return {action_id: _title_score(stems, title) if scored else 0 for action_id, title in rows}
+    scores: dict[str, int] = {}  # by title: the actions of a formation share theirs
+    return {
+        action_id: scores[title] if title in scores else scores.setdefault(title, _title_score(stems, title))
+        for action_id, title in rows.all()
+    }
 
 
 def _id_list(action_ids):
@@ -139,7 +145,10 @@ def _id_list(action_ids):
     """
     ids = sorted(action_ids)
     if is_postgresql():
-        return sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+        # sent as the text of an array: psycopg adapts a list element by element, in Python (6,400 ids:
+        # 2.4 ms a statement, against 0.6 ms as text)
+        text = "{" + ",".join(map(str, ids)) + "}"
+        return sa.any_(sa.cast(sa.bindparam(None, text, type_=sa.String), ARRAY(sa.Integer)))
     return sa.select(sa.func.json_each(sa.bindparam(None, json.dumps(ids))).table_valued("value").c.value)
 
 
