@@ -205,16 +205,20 @@ def _record_id(instance) -> str:
     return "-".join(str(part) for part in key if part is not None)
 
 
-def _event(actor: Actor, operation: str, instance, before, after, message=None) -> dict:
+def _event(actor: Actor, at: datetime, operation: str, instance, before, after, message=None) -> dict:
     return _row_event(
-        actor, operation, instance.__tablename__, _record_id(instance), _owners(instance), before, after, message
+        actor, at, operation, instance.__tablename__, _record_id(instance), _owners(instance), before, after, message
     )
 
 
-def _row_event(actor: Actor, operation: str, table_name: str, record_id: str, owners: tuple, before, after, message):
+def _row_event(
+    actor: Actor, at: datetime, operation: str, table_name: str, record_id: str, owners: tuple, before, after, message
+):
+    """An audit row. ``at``: the time of the user's action, one for all the rows it writes in one go
+    (a flush, an import's batch), as PostgreSQL's ``now()`` is the transaction's."""
     organisation_id, action_id = owners
     return {
-        "at": utcnow(),
+        "at": at,
         "actor_id": actor.id,
         "actor_label": actor.label,
         "source": actor.source,
@@ -231,19 +235,19 @@ def _row_event(actor: Actor, operation: str, table_name: str, record_id: str, ow
 
 @sa.event.listens_for(OrmSession, "after_flush")
 def _record(session, flush_context):
-    actor = current_actor()
+    actor, at = current_actor(), utcnow()
     events = []
     for instance in session.new:
         if isinstance(instance, AUDITED):
-            events.append(_event(actor, "create", instance, None, _values(instance)))
+            events.append(_event(actor, at, "create", instance, None, _values(instance)))
     for instance in session.dirty:
         if isinstance(instance, AUDITED) and session.is_modified(instance, include_collections=False):
             before, after = _changes(instance)
             if after:
-                events.append(_event(actor, "update", instance, before, after))
+                events.append(_event(actor, at, "update", instance, before, after))
     for instance in session.deleted:
         if isinstance(instance, AUDITED):
-            events.append(_event(actor, "delete", instance, _values(instance), None))
+            events.append(_event(actor, at, "delete", instance, _values(instance), None))
     if events:
         session.connection().execute(sa.insert(AuditEvent.__table__), events)
 
@@ -253,7 +257,8 @@ def note(operation: str, instance, message: str, before=None, after=None) -> Non
     from models import db
 
     db.session.execute(
-        sa.insert(AuditEvent.__table__), [_event(current_actor(), operation, instance, before, after, message)]
+        sa.insert(AuditEvent.__table__),
+        [_event(current_actor(), utcnow(), operation, instance, before, after, message)],
     )
 
 
@@ -265,11 +270,12 @@ def created_events(model: type, rows: list[dict], owners: list[tuple[int | None,
     (organisation id, action id) of each row. The caller inserts them into ``audit_event``
     with the rows, in bulk.
     """
-    actor = current_actor()
+    actor, at = current_actor(), utcnow()
     keys = [column.key for column in sa.inspect(model).primary_key]
     return [
         _row_event(
             actor,
+            at,
             "create",
             model.__tablename__,
             "-".join(str(row[key]) for key in keys if row.get(key) is not None),

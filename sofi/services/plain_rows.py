@@ -6,6 +6,9 @@ cross-field checks (``validated``), completes them with the columns' defaults an
 (``insert_rows``) and writes them in one statement per table (``write_rows``: COPY on PostgreSQL).
 """
 
+import enum
+from datetime import date, time
+from decimal import Decimal
 from functools import cache
 
 import sqlalchemy as sa
@@ -54,13 +57,23 @@ def defaults(model: type) -> tuple:
     )
 
 
+# Default values the rows of one insert can share (the others, lists…, are made for each row)
+SHAREABLE = (str, int, float, Decimal, date, time, enum.Enum, type(None))
+
+
 def insert_rows(model: type, rows: list[dict]) -> None:
-    """Insert ``rows``, completed like an ORM insert: defaults, then ``id`` (the ids the database would give)."""
-    for row in rows:
-        for column in defaults(model):
+    """Insert ``rows``, completed like an ORM insert: defaults, then ``id`` (the ids the database would give).
+
+    A default computed by a function is computed once for all the rows when its value can be shared
+    (``created_at``: the time of the insert), else once per row.
+    """
+    for column in defaults(model):
+        default = column.default
+        value = default.arg if default.is_scalar else default.arg(None)
+        shared = default.is_scalar or isinstance(value, SHAREABLE)
+        for row in rows:
             if column.key not in row:
-                default = column.default
-                row[column.key] = default.arg if default.is_scalar else default.arg(None)
+                row[column.key] = value if shared else default.arg(None)
     table = model.__table__
     connection = db.session.connection()
     for row, identifier in zip(rows, _new_ids(connection, table, len(rows)), strict=True):
@@ -128,16 +141,26 @@ def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None)
     columns = []
     for key in keys:
         process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append((key, process, process(None) if process is not None else None))
-    # a processor's value for None taken once per column (JSON 'null' of each audit row's 'before'…)
-    values = [
-        [
-            null if (value := row.get(key)) is None else value if process is None else process(value)
-            for key, process, null in columns
-        ]
-        for row in rows
-    ]
-    write_values(table, keys, values)
+        columns.append(_column_values(rows, key, process) if process else [row.get(key) for row in rows])
+    write_values(table, keys, zip(*columns, strict=True))
+
+
+def _column_values(rows: list[dict], key: str, process) -> list:
+    """The values of column ``key`` of ``rows`` as the driver takes them. The processor's value for
+    None is taken once (JSON 'null' of each audit row's 'before'…), and once for a value the
+    previous row holds too (the time of an insert, shared by its rows)."""
+    null = process(None)
+    values, last, processed = [], None, None
+    for row in rows:
+        value = row.get(key)
+        if value is None:
+            values.append(null)
+        elif value is last:
+            values.append(processed)
+        else:
+            last, processed = value, process(value)
+            values.append(processed)
+    return values
 
 
 def write_values(table: sa.Table, keys: list[str], values) -> None:
