@@ -89,7 +89,10 @@ INFORMATION_COLUMNS = ("date", "heure_debut", "heure_fin", "lieu", "commentaire"
 PERIODE_COLUMNS = ("type", "date_debut", "date_fin")
 # Formations applied per savepoint and flush: a flush per formation cost half of the import time.
 BATCH_SIZE = 200
-GC_THRESHOLD = 100_000  # allocations between two young collections during an import (Python: 700)
+# Allocations between two young collections during an import (Python: 700). 500,000 rather than
+# 100,000: 60,340 sessions imported in 12.9 s instead of 13.8 s (fewer collections of the older
+# generations, which walk every object the import holds), for 24 MB more at the peak (230 MB).
+GC_THRESHOLD = 500_000
 
 
 class LheoSchemaError(ImportFileError):
