@@ -5,6 +5,7 @@ official XSD of ../shared, never from the exporter.
 """
 
 import re
+import resource
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -174,6 +175,24 @@ def test_export_replaces_the_file_atomically(demo, cli, tmp_path, session, monke
     assert result.exit_code != 0
     assert output.read_bytes() == before  # readers never see a half-written file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["offre.xml"]  # no temporary file left
+
+
+def test_a_write_refused_by_the_system_keeps_the_previous_file_and_says_so(demo, cli, tmp_path, session):
+    """A write the system refuses (a full disk; here the process's file-size limit, which makes the
+    system refuse it as a full disk would) stops the export, which says so in French, removes its
+    temporary file and keeps the previous one."""
+    output, _ = _export(cli, tmp_path)
+    before = output.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, hard))  # Python ignores SIGXFSZ: the write fails
+    try:
+        result = cli("sofi", "export-lheo", "--output", str(output))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert result.exit_code != 0
+    assert f"Écriture de « {output} » impossible" in result.output, result.output
+    assert output.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["offre.xml"]
 
 
 def test_markup_characters_are_escaped_and_characters_xml_forbids_are_dropped(demo, cli, tmp_path, session):
