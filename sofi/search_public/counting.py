@@ -36,9 +36,8 @@ SIMPLE_FACETS = {
     "niveau": "niveau_sortie",
     "modalite": "modalite_enseignement",
 }
-# The multi-valued facets: a session's rows in the tables of its codes (one row per code), and the
-# elements of its JSON list of Formacode domains.
-CODE_TABLES = {"dispositif": published_session_dispositif, "public": published_session_public}
+# The multi-valued facets: a session's rows in the tables of its codes (one row per code: dispositifs,
+# publics; the funders through the dispositifs), and the elements of its JSON list of Formacode domains.
 LIST_FACETS = ("domaine", "dispositif", "financeur", "public")
 BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
 FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
@@ -123,6 +122,7 @@ def _branch(name: str, rows, cpf_codes: list[int], dispositifs: _SessionDisposit
 
 
 def _with_dispositifs(pairs, codes: list[int]):
+    """The sessions among ``pairs`` with one of the dispositifs ``codes``."""
     return sa.select(pairs.c.session_id).where(pairs.c.dispositif_code.in_(codes))
 
 
