@@ -87,10 +87,11 @@ def formacode_domains(codes) -> list[str]:
     return sorted({code[:3] for code in codes})
 
 
-SEARCH_READ_COLUMNS = [
-    "session_id", "date_debut", "date_fin", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
+# The columns of a published session the public search's facet counts read (``search_public.counting``)
+FACET_COLUMNS = (
+    "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
     "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "domaines",
-]  # fmt: skip
+)  # fmt: skip
 
 
 class PublishedSession(db.Model):
@@ -126,9 +127,13 @@ class PublishedSession(db.Model):
 
     __table_args__ = (
         # A keyword search reads the sessions of the matching actions: on PostgreSQL, the columns its
-        # facet counts read (``search_public.counting.FACET_COLUMNS``) and its date filters are in the
-        # index, so that those thousands of sessions are read from it alone (an index-only scan).
-        sa.Index("ix_published_session_action_id", "action_id", postgresql_include=SEARCH_READ_COLUMNS),
+        # facet counts and its date filters read are in the index, so that those thousands of sessions
+        # are read from it alone (an index-only scan).
+        sa.Index(
+            "ix_published_session_action_id",
+            "action_id",
+            postgresql_include=[*(c for c in FACET_COLUMNS if c != "action_id"), "date_debut", "date_fin"],
+        ),
         sa.Index("ix_published_session_dates", "date_debut", "date_fin"),
         # The public search's sort by date and its cursor (date_debut, session_id).
         sa.Index("ix_published_session_date_debut_id", "date_debut", "session_id"),

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
 from models import Dispositif, PublishedSession, db, published_session_dispositif, published_session_public
+from models.publication import FACET_COLUMNS
 from sofi.text import search_key
 
 CPF_LABEL_KEY = "compte personnel de formation"
@@ -41,10 +42,6 @@ SIMPLE_FACETS = {
 LIST_FACETS = ("domaine", "dispositif", "financeur", "public")
 BOOLEAN_FACETS = ("certifiante", "cpf", "entrees_permanentes", "recrutement_ouvert")
 FACETS = (*SIMPLE_FACETS, *LIST_FACETS, *BOOLEAN_FACETS)
-FACET_COLUMNS = (
-    "session_id", "action_id", "latitude", "longitude", "departement", "commune_code", "niveau_sortie",
-    "modalite_enseignement", "certifiante", "entrees_sorties", "etat_recrutement", "domaines",
-)  # fmt: skip
 TOTAL = "_total"
 
 

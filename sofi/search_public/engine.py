@@ -130,11 +130,9 @@ def _matching_actions(words: list[str], *, scored: bool) -> dict[int, int]:
     if not scored:
         return dict.fromkeys(rows.scalars(), 0)
     stems = [_light_stem(word) for word in words]
-    scores: dict[str, int] = {}  # by title: the actions of a formation share theirs
-    return {
-        action_id: scores[title] if title in scores else scores.setdefault(title, _title_score(stems, title))
-        for action_id, title in rows.all()
-    }
+    # scored once per title: the actions of a formation share theirs
+    score = lru_cache(maxsize=None)(lambda title: _title_score(stems, title))
+    return {action_id: score(title) for action_id, title in rows.all()}
 
 
 def _id_list(action_ids):

@@ -141,11 +141,11 @@ def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None)
     columns = []
     for key in keys:
         process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append(_column_values(rows, key, process) if process else [row.get(key) for row in rows])
+        columns.append(_driver_values(rows, key, process) if process else [row.get(key) for row in rows])
     write_values(table, keys, zip(*columns, strict=True))
 
 
-def _column_values(rows: list[dict], key: str, process) -> list:
+def _driver_values(rows: list[dict], key: str, process) -> list:
     """The values of column ``key`` of ``rows`` as the driver takes them. The processor's value for
     None is taken once (JSON 'null' of each audit row's 'before'…), and once for a value the
     previous row holds too (the time of an insert, shared by its rows)."""
