@@ -153,17 +153,27 @@ class OtherProcess:
         job = {"url": url.render_as_string(hide_password=False), "ranges": ranges, "output": name}  # stdin: not `ps`
         # a file, not a pipe: a long traceback cannot block the process; closed in __exit__
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115
-        self.process = worker_process.start(__name__, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
-        self._send(json.dumps(job))
+        self.process: subprocess.Popen | None = None
+        try:
+            self.process = worker_process.start(
+                __name__, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors
+            )
+            self._send(json.dumps(job))
+        except BaseException:  # not started, or gone at once: nothing of it stays behind
+            self.__exit__()
+            raise
 
     def __enter__(self) -> "OtherProcess":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.process.poll() is None:
-            self.process.kill()  # the export stopped first (an error, an interruption)
-        with self.process.stdin, self.process.stdout, self.errors, self.rendered:
-            self.process.wait()
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()  # the export stopped first (an error, an interruption)
+            with self.process.stdin, self.process.stdout:
+                self.process.wait()
+        self.errors.close()
+        self.rendered.close()
         self.path.unlink(missing_ok=True)
 
     def _send(self, line: str) -> None:
