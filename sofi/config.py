@@ -27,10 +27,13 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+# Keys that are not strings written as strings, as the json module does.
+JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
 def json_text(value) -> str:
-    """A JSON column's value as text (the json module's, but compact; keys that are not strings
-    written as strings, as the json module does)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """A JSON column's value as text (the json module's, but compact)."""
+    return orjson.dumps(value, option=JSON_OPTIONS).decode()
 
 
 def build_config(instance_path: Path, overrides: dict | None = None) -> dict:

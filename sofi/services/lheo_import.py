@@ -77,7 +77,14 @@ from sofi.sanitize import clean_html
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
 from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
-from sofi.services.plain_rows import foreign_key, insert_rows, number_new_objects, validated, write_rows
+from sofi.services.plain_rows import (
+    foreign_key,
+    insert_rows,
+    number_new_objects,
+    validated,
+    write_rows,
+    write_values,
+)
 from sofi.text import search_key
 
 CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
@@ -1239,7 +1246,7 @@ class Importer:
         ]
         if publics:
             write_rows(session_dispositif_public, publics)
-        write_rows(AuditEvent.__table__, events)
+        write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, events)
 
     def _referent_roles(self, organisation: Organisation, data: dict):
         """(attribute, contact) of each referent role of the session's contacts, in file order."""

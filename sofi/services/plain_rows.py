@@ -135,14 +135,24 @@ def write_rows(table: sa.Table, rows: list[dict], keys: list[str] | None = None)
     psycopg's executemany sent one INSERT per row, which the import then mostly spent waiting for.
     A driver error is raised as SQLAlchemy raises it: a constraint skips the formation.
     """
-    connection = db.session.connection()
-    dialect = connection.dialect
     keys = keys or list(rows[0])
     columns = []
     for key in keys:
-        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        process = _bind_processor(table.c[key])
         columns.append(_driver_values(rows, key, process) if process else [row.get(key) for row in rows])
     write_values(table, keys, zip(*columns, strict=True))
+
+
+def _bind_processor(column: sa.Column):
+    """What converts a value of ``column`` for the driver (None: the driver takes it as it is)."""
+    dialect = db.session.connection().dialect
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def driver_value(column: sa.Column, value):
+    """``value`` of ``column`` as the driver takes it (SQLite: a date as its text…)."""
+    process = _bind_processor(column)
+    return process(value) if process else value
 
 
 def _driver_values(rows: list[dict], key: str, process) -> list:
