@@ -209,7 +209,8 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     formation_id: Mapped[int] = mapped_column(sa.ForeignKey("formation.id", ondelete="CASCADE"), index=True)
-    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    # indexed by ix_action_organisation_status (organisation_id, status)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
     complement_intitule: Mapped[str | None] = mapped_column(sa.String(255))
     complement_programme: Mapped[str | None] = mapped_column(sa.Text)
@@ -225,6 +226,7 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
     niveau_entree: Mapped[str] = mapped_column(sa.String(2), default="1")
     prerequis: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     commentaire_prerequis: Mapped[str | None] = mapped_column(sa.Text)
+    # indexed by ix_action_status_submitted_at_id (status, submitted_at, id)
     status: Mapped[ActionStatus] = mapped_column(
         sa.Enum(
             ActionStatus,
@@ -234,7 +236,6 @@ class Action(VersionedMixin, TimestampMixin, db.Model):
             values_callable=lambda states: [s.value for s in states],
         ),
         default=ActionStatus.EN_COURS_DE_SAISIE,
-        index=True,
     )
     status_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
@@ -337,8 +338,9 @@ class SessionFormation(VersionedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
-    date_debut: Mapped[date] = mapped_column(index=True)
-    date_fin: Mapped[date] = mapped_column(index=True)
+    # indexed with the id that breaks their ties (ix_session_formation_date_debut_id, _date_fin_id)
+    date_debut: Mapped[date]
+    date_fin: Mapped[date]
     entrees_sorties: Mapped[str] = mapped_column(sa.String(1), default="0")
     rythmes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     periodes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -514,7 +516,8 @@ class SessionDispositif(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "session_dispositif"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("session_formation.id", ondelete="CASCADE"), index=True)
+    # indexed by uq_session_dispositif (session_id, dispositif_code)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("session_formation.id", ondelete="CASCADE"))
     dispositif_code: Mapped[int] = mapped_column(sa.ForeignKey("dispositif.code"), index=True)
     numero_lot_cr: Mapped[str | None] = mapped_column(sa.String(30))
     id_action_cr: Mapped[str | None] = mapped_column(sa.String(30))

@@ -151,7 +151,8 @@ class LotOrganisation(db.Model):
     __tablename__ = "programme_lot_organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("programme_lot.id", ondelete="CASCADE"), index=True)
+    # indexed by uq_programme_lot_organisation (lot_id, organisation_id, role)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("programme_lot.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     role: Mapped[LotRole] = mapped_column(
         sa.Enum(

@@ -102,7 +102,8 @@ class PublishedSession(db.Model):
     session_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("published_action.action_id", ondelete="CASCADE"))
     fas_code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    date_debut: Mapped[date] = mapped_column(index=True)
+    # indexed by ix_published_session_dates and ix_published_session_date_debut_id
+    date_debut: Mapped[date]
     date_fin: Mapped[date] = mapped_column(index=True)
     commune_code: Mapped[str | None] = mapped_column(sa.String(5), index=True)
     departement: Mapped[str | None] = mapped_column(sa.String(3), index=True)

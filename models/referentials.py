@@ -218,7 +218,8 @@ class BlocCompetences(db.Model):
     __tablename__ = "bloc_competences"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    certification_id: Mapped[int] = mapped_column(sa.ForeignKey("certification.id", ondelete="CASCADE"), index=True)
+    # indexed by uq_bloc_code (certification_id, code)
+    certification_id: Mapped[int] = mapped_column(sa.ForeignKey("certification.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(sa.String(30))
     libelle: Mapped[str] = mapped_column(sa.Text)
     competences: Mapped[str | None] = mapped_column(sa.Text)
