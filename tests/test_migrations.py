@@ -25,6 +25,28 @@ def test_models_and_migrations_agree(app_context):
     assert differences == []
 
 
+def test_no_index_repeats_the_leading_columns_of_another(app_context):
+    """An index on the first columns of a wider one serves nothing the wider one does not, and
+    costs its upkeep at every write (a third of writing an import's sessions on SQLite)."""
+    inspector = sa.inspect(db.engine)
+    redundant = []
+    for table in db.metadata.tables:
+        indexes = inspector.get_indexes(table) + [
+            {"name": u["name"], "column_names": u["column_names"], "unique": True}
+            for u in inspector.get_unique_constraints(table)
+        ]
+        for index in indexes:
+            columns = index["column_names"]
+            if index["unique"] or None in columns:  # a unique index constrains; an expression index is apart
+                continue
+            redundant += [
+                f"{table}.{index['name']} ⊂ {wider['name']}"
+                for wider in indexes
+                if len(wider["column_names"]) > len(columns) and wider["column_names"][: len(columns)] == columns
+            ]
+    assert redundant == []
+
+
 def test_check_constraints_exist_in_the_database(app_context):
     inspector = sa.inspect(db.engine)
     names = {c["name"] for c in inspector.get_check_constraints("session_dispositif")}
