@@ -988,8 +988,7 @@ def main() -> int:
     url = database_url(args.db, args.sessions)
     context = {"db": args.db, "sessions": args.sessions}
     results = []
-    if wanted("generate") or not args.reuse:
-        build(args.db, args.sessions, url, args.reuse, context)
+    build(args.db, args.sessions, url, args.reuse, context)
     pages = Pages(url)
     for name, run in page_scenarios(pages, only):
         if wanted(name):
