@@ -209,25 +209,17 @@ def _record_id(instance) -> str:
 
 
 def _event(actor: Actor, at: datetime, operation: str, instance, before, after, message=None) -> dict:
-    return _row_event(
-        actor, at, operation, instance.__tablename__, _record_id(instance), _owners(instance), before, after, message
-    )
-
-
-def _row_event(
-    actor: Actor, at: datetime, operation: str, table_name: str, record_id: str, owners: tuple, before, after, message
-):
     """An audit row. ``at``: the time of the user's action, one for all the rows it writes in one go
-    (a flush, an import's batch), as PostgreSQL's ``now()`` is the transaction's."""
-    organisation_id, action_id = owners
+    (a flush), as PostgreSQL's ``now()`` is the transaction's."""
+    organisation_id, action_id = _owners(instance)
     return {
         "at": at,
         "actor_id": actor.id,
         "actor_label": actor.label,
         "source": actor.source,
         "operation": operation,
-        "table_name": table_name,
-        "record_id": record_id,
+        "table_name": instance.__tablename__,
+        "record_id": _record_id(instance),
         "organisation_id": organisation_id,
         "action_id": action_id,
         "before": before,
@@ -290,7 +282,8 @@ def created_events(model: type, rows: list[dict], owners: list[tuple[int | None,
     (organisation id, action id) of each row. The caller inserts them into ``audit_event``
     with the rows, in bulk. ``after`` is encoded straight from the row by orjson, which writes
     dates, times and enums as ``_plain`` does (Decimal: its text, by ``default``): an import
-    writes one event per row, and converting each value first took a fifth of its time.
+    writes one event per row (converting each value first, then encoding the converted row, cost
+    2.5 s of the 21 s an import of 102,565 sessions computed).
     """
     actor = current_actor()
     event = AuditEvent.__table__.c

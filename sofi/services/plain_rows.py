@@ -157,7 +157,7 @@ def driver_value(column: sa.Column, value):
 
 def _driver_values(rows: list[dict], key: str, process) -> list:
     """The values of column ``key`` of ``rows`` as the driver takes them. The processor's value for
-    None is taken once (JSON 'null' of each audit row's 'before'…), and once for a value the
+    None is taken once (JSON 'null' of each row's empty JSON column…), and once for a value the
     previous row holds too (the time of an insert, shared by its rows)."""
     null = process(None)
     values, last, processed = [], None, None
