@@ -44,7 +44,7 @@ from models import (
 )
 from models.base import utcnow
 from sofi.config import JSON_OPTIONS
-from sofi.services.plain_rows import driver_value
+from sofi.plain_rows import driver_value
 
 AUDITED = (
     Organisation,

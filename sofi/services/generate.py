@@ -57,11 +57,11 @@ from models.offer import formation_bloc, session_dispositif_public
 from models.organisations import organisation_habilitation
 from models.publication import formacode_domains
 from models.referentials import dispositif_public
+from sofi.plain_rows import first_free_id, write_values
 from sofi.search_public import cache as search_cache
 from sofi.search_public import kept_counts
 from sofi.services.certifications import excerpt, niveau_code
 from sofi.services.errors import DomainError
-from sofi.services.plain_rows import first_free_id, write_values
 from sofi.text import search_key
 
 VACUUMED = (

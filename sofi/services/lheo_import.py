@@ -73,11 +73,7 @@ from models.validation import check_nda, check_siret
 from sofi import audit
 from sofi.config import int_setting
 from sofi.db_unavailable import is_database_unavailable
-from sofi.sanitize import clean_html
-from sofi.services import workflow
-from sofi.services.errors import DomainError, ImportFileError
-from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
-from sofi.services.plain_rows import (
+from sofi.plain_rows import (
     foreign_key,
     insert_rows,
     number_new_objects,
@@ -85,6 +81,10 @@ from sofi.services.plain_rows import (
     write_rows,
     write_values,
 )
+from sofi.sanitize import clean_html
+from sofi.services import workflow
+from sofi.services.errors import DomainError, ImportFileError
+from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
 from sofi.text import search_key
 
 CIVILITES = {"monsieur": "M", "m": "M", "m.": "M", "mr": "M", "madame": "MME", "mme": "MME", "mlle": "MME"}
