@@ -987,12 +987,13 @@ def main() -> int:
     wanted = lambda name: not only or name in only  # noqa: E731
     url = database_url(args.db, args.sessions)
     context = {"db": args.db, "sessions": args.sessions}
-    results = []
+    if wanted("machine_reference"):
+        _safe("machine_reference", lambda: machine_reference(args.db), context)
     build(args.db, args.sessions, url, args.reuse, context)
     pages = Pages(url)
     for name, run in page_scenarios(pages, only):
         if wanted(name):
-            results.append(_safe(name, run, context))
+            _safe(name, run, context)
     formation_ids = [row[0] for row in pages.sql("SELECT DISTINCT formation_id FROM published_action LIMIT 200")()]
     for name, run in (
         # The load test before the import: the imported database's writes (checkpoints, evicted
@@ -1006,8 +1007,42 @@ def main() -> int:
         ("archive", lambda: archive(url)),
     ):
         if wanted(name):
-            results.append(_safe(name, run, context))
+            _safe(name, run, context)
+    if wanted("machine_reference"):  # again: the machine's speed drifts during a run
+        _safe("machine_reference", lambda: machine_reference(args.db), context)
     return 0
+
+
+def machine_reference(db: str) -> dict:
+    """Fixed work that no change of SOFI alters: the machine's own speed at the time of the run.
+
+    The same code measured on two days differs by up to a factor of two on shared machines; the
+    figures of two runs compare only in proportion to this line (printed first and last).
+    """
+    import sqlalchemy as sa
+
+    samples = timed(lambda: sum(i * i for i in range(2_000_000)), budget=5.0)
+    median, p95 = summarise(samples)
+    if db == "postgresql":  # the server's own database: the data set may not exist yet
+        url, rows = f"{POSTGRES}/postgres".replace("postgresql://", "postgresql+psycopg://"), 3_000_000
+        query = f"SELECT count(*) FROM generate_series(1, {rows})"
+    else:
+        url, rows = "sqlite://", 1_000_000
+        counted = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT count(x) FROM c"
+        query = counted.format(rows)
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        database_median, _ = summarise(timed(lambda: connection.execute(sa.text(query)).scalar(), budget=5.0))
+    engine.dispose()
+    return {
+        "scenario": "machine_reference",
+        "median_ms": median,
+        "p95_ms": p95,
+        "runs": len(samples),
+        "note": f"no target: Python loop (sum of 2,000,000 squares) {median} ms; the database counting "
+        f"{rows:,} generated rows {database_median} ms",
+    }
 
 
 def _safe(name, run, context) -> dict:
