@@ -25,6 +25,7 @@ from models import (
     db,
 )
 from sofi.services import workflow
+from sofi.services.lheo_import_report import CREATED, SKIPPED, UPDATED, ImportReport
 from tests.conftest import count_rows
 from tests.lheo_support import (
     INVALID_SAMPLE,
@@ -284,3 +285,15 @@ def test_a_formation_refused_when_written_is_skipped_alone_the_others_are_import
     assert sorted(session.scalars(sa.select(Formation.numero_lheo))) == ["F1", "F3"]
     audited = session.scalars(sa.select(AuditEvent.record_id).where(AuditEvent.table_name == "session_formation")).all()
     assert len(audited) == 4
+
+
+def test_the_summary_counts_each_kind_by_outcome_in_french():
+    report = ImportReport("offre.xml", version="2.3")
+    for outcome in (CREATED, CREATED, SKIPPED):
+        report.add("formation", "F1", "Plaquiste", outcome)
+    report.add("organisme", "123", "Organisme", UPDATED)
+    report.open("session", "S1", "Plaquiste")  # still open (its formation was not applied): not counted
+    report.warn("Commune inconnue")
+    assert report.summary() == (
+        "Import LHÉO 2.3 : 1 organisme (1 mis à jour) ; 3 formations (2 créées, 1 ignorée) ; 1 avertissement(s)."
+    )

@@ -1,6 +1,7 @@
 """The report of an LHÉO import: one line per record in file order (created, updated, unchanged or
 skipped, with the reason), the warnings, and a French summary with the agreements of gender and number."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "créé", "mis à jour", "inchangé", "ignoré"
@@ -66,21 +67,18 @@ class ImportReport:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def count(self, kind: str, outcome: str | None = None) -> int:
-        return sum(
-            1 for e in self.entries if e.kind == kind and e.outcome and (outcome is None or e.outcome == outcome)
-        )
-
     def lines(self) -> list[str]:
         return [str(entry) for entry in self.entries if entry.outcome] + [f"Avertissement : {w}" for w in self.warnings]
 
     def summary(self) -> str:
         parts = []
+        # entries by (kind, outcome), in one pass: an import of 100,000 sessions reports 140,000
+        counts = Counter((entry.kind, entry.outcome) for entry in self.entries if entry.outcome)
         for kind in KINDS:
-            total = self.count(kind)
+            total = sum(counts[kind, outcome] for outcome in OUTCOMES)
             if total:
                 detail = ", ".join(
-                    f"{n} {outcome_label(kind, outcome, n)}" for outcome in OUTCOMES if (n := self.count(kind, outcome))
+                    f"{n} {outcome_label(kind, outcome, n)}" for outcome in OUTCOMES if (n := counts[kind, outcome])
                 )
                 parts.append(f"{total} {PLURALS[kind] if total > 1 else kind} ({detail})")
         head = "Simulation d'import LHÉO (rien n'a été enregistré)" if self.dry_run else "Import LHÉO"
