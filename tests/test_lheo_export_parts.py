@@ -1,9 +1,10 @@
 """A full LHÉO export of a large offer is written by two processes (``exporters.lheo.parts``): the
 file is byte for byte the one a single process writes, both processes read the offer as it was
 when the export started (on both databases), and a failed or interrupted export leaves neither a
-process nor a temporary file behind."""
+process nor a temporary file behind; the command then says why, in French, and keeps the previous file."""
 
 import re
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -101,3 +102,35 @@ def test_an_interrupted_export_ends_its_other_process_and_removes_its_file(demo,
     chunks.close()  # the caller stopped (a full disk, an interruption)
     assert child_processes(PART_PROCESS) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_other_process_that_cannot_start_stops_the_export_in_french(
+    demo, cli, session, tmp_path, parallel_from, monkeypatch
+):
+    output = tmp_path / "offre.xml"
+    output.write_text("export d'hier")
+    parallel_from(1)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python-absent"))  # no interpreter to start
+
+    result = cli("sofi", "export-lheo", "--output", str(output))
+
+    assert result.exit_code == 1
+    assert "Erreur : Le second processus de l'export n'a pas pu démarrer" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert output.read_text() == "export d'hier"  # the previous file is kept, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["offre.xml"]  # no temporary file left
+
+
+def test_a_failed_other_process_fails_the_command_in_french(demo, cli, session, tmp_path, parallel_from, monkeypatch):
+    parallel_from(1)
+    sqlite = db.engine.dialect.name == "sqlite"
+    unreachable = db.engine.url.set(database="/nulle-part/sofi.db" if sqlite else "sofi_absente")
+    monkeypatch.setattr(db.engine, "url", unreachable)  # what the other process connects to
+
+    result = cli("sofi", "export-lheo", "--output", str(tmp_path / "offre.xml"))
+
+    assert result.exit_code == 1
+    assert "Erreur : Le second processus de l'export a échoué : " in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert child_processes(PART_PROCESS) == []

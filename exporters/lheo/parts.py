@@ -66,7 +66,7 @@ Range = tuple[int | None, int | None]  # formation ids: from (included), before 
 
 
 class PartFailed(RuntimeError):
-    """The other process stopped without writing its part."""
+    """The other process did not start, or stopped without writing its part."""
 
 
 def formation_ranges(session: Session, min_actions: int) -> list[Range]:
@@ -159,7 +159,11 @@ class OtherProcess:
                 __name__, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors
             )
             self._send(json.dumps(job))
-        except BaseException:  # not started, or gone at once: nothing of it stays behind
+        except OSError as error:  # no interpreter, no process left, or gone at once: nothing of it stays behind
+            self.__exit__()
+            reason = error.strerror or error
+            raise PartFailed(f"Le second processus de l'export n'a pas pu démarrer ({reason}).") from error
+        except BaseException:
             self.__exit__()
             raise
 

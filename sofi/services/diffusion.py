@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from exporters.lheo.files import WrittenFile, replaced_atomically, write_file
-from exporters.lheo.parts import PARALLEL_MIN_ACTIONS
+from exporters.lheo.parts import PARALLEL_MIN_ACTIONS, PartFailed
 from exporters.lheo.reader import inspect
 from models import ModelValidationError, Organisation, db
 from models.validation import check_siret
@@ -86,6 +86,8 @@ def export_lheo(output: Path | str, since: datetime | None = None, siret: str | 
         raise DomainError(f"Le répertoire « {path.parent} » n'existe pas.")
     try:
         return write_file(path, since=since, siret=siret, parallel_min_actions=_parallel_min_actions())
+    except PartFailed as error:  # the other process's failure, in French (else a traceback ends the command)
+        raise DomainError(str(error)) from error
     except OSError as error:
         raise DomainError(f"Écriture de « {output} » impossible : {error.strerror}.") from error
     finally:
