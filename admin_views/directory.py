@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import validators
 
 from admin_views.base import SofiModelView
-from admin_views.fields import NATIVE_SELECT
+from admin_views.fields import NATIVE_SELECT, choice_list
 from models import Commune, Role, Site, db
 from models.codelists import choices
 from sofi import permissions
@@ -42,7 +42,9 @@ class DirectoryView(SofiModelView):
 
 
 def _commune_choices():
-    return [(c.code_insee, f"{c.nom} ({c.departement})") for c in db.session.query(Commune).order_by(Commune.nom)]
+    return choice_list(
+        (c.code_insee, f"{c.nom} ({c.departement})") for c in db.session.query(Commune).order_by(Commune.nom)
+    )
 
 
 class SiteView(DirectoryView):

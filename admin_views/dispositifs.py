@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from admin_views.base import SofiModelView
 from admin_views.choices import dispositif_choices, public_choices
+from admin_views.fields import choice_list
 from admin_views.guided import GuidedFormMixin
 from admin_views.offer_forms import DispositifForm
 from admin_views.programmes import programme_dispositif
@@ -85,8 +86,8 @@ class DispositifView(GuidedFormMixin, SofiModelView):
             return discarded
         organisation = session.action.organisation
         allowed = dispositif_choices(organisation)
-        if record.dispositif_code and record.dispositif_code not in {code for code, _ in allowed}:
-            allowed.append((record.dispositif_code, record.dispositif.label))
+        if record.dispositif_code and record.dispositif_code not in {choice.value for choice in allowed}:
+            allowed += choice_list([(record.dispositif_code, record.dispositif.label)])
         form, restored = self.build_form(
             DispositifForm, form_key, obj=record, dispositif_code=allowed, publics=public_choices()
         )

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from wtforms import SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -62,9 +63,14 @@ class RichTextField(TextAreaField):
         self.data = clean_html(self.data)
 
 
-def code_choices(list_name: str, exclude: tuple[str, ...] = (), blank: str | None = None):
+def choice_list(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the options of a select or of checkboxes (WTForms deprecates tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def code_choices(list_name: str, exclude: tuple[str, ...] = (), blank: str | None = None) -> list[SelectChoice]:
     values = [(code, label) for code, label in choices(list_name) if code not in exclude]
-    return [("", blank)] + values if blank is not None else values
+    return choice_list([("", blank), *values] if blank is not None else values)
 
 
 def counter(maximum: int) -> dict:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import SofiModelView
+from admin_views.fields import choice_list
 from admin_views.guided import GuidedFormMixin
 from admin_views.offer_forms import CertifyingFormationForm, NonCertifyingFormationForm
 from models import CertifInfo, Formation, Role, db
@@ -84,7 +85,9 @@ class FormationView(GuidedFormMixin, SofiModelView):
         if discarded := self.discard_requested(form_key):
             return discarded
         certification = certification_for(entry)
-        bloc_choices = [(b.code, f"{b.code} - {b.libelle}") for b in certification.blocs] if certification else []
+        bloc_choices = choice_list(
+            (b.code, f"{b.code} - {b.libelle}") for b in (certification.blocs if certification else [])
+        )
         form, restored = self.build_form(CertifyingFormationForm, form_key, blocs=bloc_choices)
         if request.method == "GET" and not restored:
             form.certifinfo_code.data = str(entry.code)
@@ -94,7 +97,7 @@ class FormationView(GuidedFormMixin, SofiModelView):
                 form.validation_blocs.data = formation.validation_blocs or "1"
                 form.blocs.data = [b.code for b in formation.blocs]
             else:
-                form.blocs.data = [code for code, _ in bloc_choices]
+                form.blocs.data = [choice.value for choice in bloc_choices]
         if request.method == "POST":
             if certification is None:
                 flash("Cette certification n'a pas de fiche RNCP/RS chargée : contactez le Cariforef.", "error")
@@ -127,8 +130,10 @@ class FormationView(GuidedFormMixin, SofiModelView):
             form.formacodes.data = formation.formacode_codes
             form.formacode_principal.data = formation.formacode_principal
         chosen = formacodes_by_code(list(form.formacodes.data or []))
-        form.formacodes.choices = [(code, str(chosen[code])) for code in form.formacodes.data or [] if code in chosen]
-        form.formacode_principal.choices = [("", "")] + form.formacodes.choices
+        form.formacodes.choices = choice_list(
+            (code, str(chosen[code])) for code in form.formacodes.data or [] if code in chosen
+        )
+        form.formacode_principal.choices = [*choice_list([("", "")]), *form.formacodes.choices]
         query = (form.formacode_query.data or "").strip()
         branches = search_formacodes(query) if query else []
         if request.method == "POST" and request.form.get("_save"):

@@ -29,6 +29,7 @@ from admin_views.fields import (
     NotBefore,
     RichTextField,
     at_least,
+    choice_list,
     code_choices,
     counter,
     limited,
@@ -37,7 +38,7 @@ from admin_views.fields import (
     required,
 )
 
-YES_NO = [("1", "Oui"), ("0", "Non")]
+YES_NO = choice_list([("1", "Oui"), ("0", "Non")])
 TEXT = 3000
 
 
@@ -63,7 +64,7 @@ class CertifyingFormationForm(VersionedForm):
     )
     validation_blocs = RadioField(
         "Validation de la formation",
-        choices=[("0", "Partielle"), ("1", "Totale")],
+        choices=choice_list([("0", "Partielle"), ("1", "Totale")]),
         default="1",
         validators=[required()],
     )

@@ -14,8 +14,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 
 from admin_views.base import SofiModelView
-from admin_views.choices import organisation_choices
-from admin_views.fields import MultiCheckboxField, code_choices, counter, limited, required
+from admin_views.choices import organisation_choices, public_choices
+from admin_views.fields import MultiCheckboxField, choice_list, code_choices, counter, limited, required
 from models import (
     Action,
     Dispositif,
@@ -25,7 +25,6 @@ from models import (
     Organisation,
     Programme,
     ProgrammeTemplate,
-    Public,
     PublishedAction,
     Role,
     Site,
@@ -57,10 +56,12 @@ def restrict_session_form(form, action) -> None:
         form.organisme_responsable_id.choices = organisation_choices(allowed["organisme_responsable"])
         form.organisme_responsable_id.description = "L'organisme responsable est le mandataire du lot."
     if "entrees_sorties" in allowed:
-        form.entrees_sorties.choices = [c for c in form.entrees_sorties.choices if c[0] in allowed["entrees_sorties"]]
+        form.entrees_sorties.choices = [
+            c for c in form.entrees_sorties.choices if c.value in allowed["entrees_sorties"]
+        ]
     if "type_parcours" in allowed:
         form.type_parcours.choices = [
-            c for c in form.type_parcours.choices if c[0] == "" or c[0] in allowed["type_parcours"]
+            c for c in form.type_parcours.choices if c.value == "" or c.value in allowed["type_parcours"]
         ]
 
 
@@ -217,7 +218,7 @@ class TemplateForm(FlaskForm):
     dispositif_code = SelectField("Dispositif", coerce=int, validators=[required()])
     publics = MultiCheckboxField("Publics du dispositif", choices=[])
     prise_en_charge_frais = RadioField(
-        "Prise en charge des frais pédagogiques", choices=[("1", "Oui"), ("0", "Non")], default="1"
+        "Prise en charge des frais pédagogiques", choices=choice_list([("1", "Oui"), ("0", "Non")]), default="1"
     )
 
 
@@ -267,18 +268,18 @@ class ProgrammeTemplateView(AdministratorView):
         form = TemplateForm(obj=template if request.method == "GET" and template.id else None)
         taken = set(db.session.scalars(sa.select(ProgrammeTemplate.programme_id)))
         programmes_list = db.session.scalars(sa.select(Programme).order_by(Programme.intitule)).all()
-        form.programme_id.choices = [
+        form.programme_id.choices = choice_list(
             (p.id, f"{p.code} - {p.intitule}")
             for p in programmes_list
             if p.id not in taken or p.id == template.programme_id
-        ]
-        form.dispositif_code.choices = [
+        )
+        form.dispositif_code.choices = choice_list(
             (d.code, d.label)
             for d in db.session.scalars(
                 sa.select(Dispositif).where(Dispositif.programme_regional).order_by(Dispositif.label)
             )
-        ]
-        form.publics.choices = [(p.code, p.label) for p in db.session.scalars(sa.select(Public).order_by(Public.label))]
+        )
+        form.publics.choices = public_choices()
         if request.method == "GET" and template.id:
             form.formacodes.data = ", ".join(template.formacodes or [])
             form.prise_en_charge_frais.data = "1" if template.prise_en_charge_frais else "0"
@@ -386,10 +387,12 @@ class PublicFormationView(BaseView):
         chosen = programmes.lot_for(current_user, request.values.get("lot_id", ""))
         if request.method == "POST" and chosen is None:
             abort(404)  # another organisation's lot, or an unknown one
-        form.programme_id.choices = sorted(
-            {(lot.programme.id, lot.programme.intitule) for lot in lots}, key=lambda c: c[1]
+        form.programme_id.choices = choice_list(
+            sorted({(lot.programme.id, lot.programme.intitule) for lot in lots}, key=lambda pair: pair[1])
         )
-        form.lot_id.choices = [(lot.id, f"{lot.code} - {lot.intitule} ({lot.programme.intitule})") for lot in lots]
+        form.lot_id.choices = choice_list(
+            (lot.id, f"{lot.code} - {lot.intitule} ({lot.programme.intitule})") for lot in lots
+        )
         # Every mandataire of the user's lots is accepted by the form; the service checks it is the lot's.
         mandataires = (
             chosen.mandataires
@@ -400,9 +403,9 @@ class PublicFormationView(BaseView):
         sites = db.session.scalars(
             sa.select(Site).where(Site.organisation_id == organisation.id, Site.active).order_by(Site.nom)
         ).all()
-        form.site_id.choices = [
+        form.site_id.choices = choice_list(
             (s.id, f"{organisation.siret} - {organisation.raison_sociale} - {s.nom}") for s in sites
-        ]
+        )
         if request.method == "GET" and chosen is not None:
             form.lot_id.data = chosen.id
             form.programme_id.data = chosen.programme_id

@@ -20,6 +20,7 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from admin_views.base import SofiModelView
+from admin_views.fields import choice_list
 from models import (
     ActivationKey,
     ActivationKeyRequest,
@@ -89,7 +90,7 @@ class UserForm(BaseForm):
     prenom = StringField("Prénom", validators=[Optional(), Length(max=100, message="100 caractères au plus.")])
     role = SelectField(
         "Rôle",
-        choices=[(role.value, role.label) for role in Role],
+        choices=choice_list((role.value, role.label) for role in Role),
         validators=[InputRequired("Le rôle est obligatoire.")],
     )
     active = BooleanField("Compte actif", default=True, description="Un compte inactif ne peut plus se connecter.")
