@@ -1016,8 +1016,8 @@ def main() -> int:
 def machine_reference(db: str) -> dict:
     """Fixed work that no change of SOFI alters: the machine's own speed at the time of the run.
 
-    The same code measured on two days differs by up to a factor of two on shared machines; the
-    figures of two runs compare only in proportion to this line (printed first and last).
+    The same code has measured up to 1.7× slower from one day to the next on this shared machine;
+    the figures of two runs compare only in proportion to this line (printed first and last).
     """
     import sqlalchemy as sa
 
@@ -1034,7 +1034,6 @@ def machine_reference(db: str) -> dict:
         url, rows = "sqlite://", 1_000_000
         counted = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT count(x) FROM c"
         query = counted.format(rows)
-
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         database_median, _ = summarise(timed(lambda: connection.execute(sa.text(query)).scalar(), budget=5.0))
