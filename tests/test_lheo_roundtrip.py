@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -74,13 +75,14 @@ def _as_json(value):
 
 
 def test_every_row_an_import_creates_is_audited_with_its_values(restore_reference_data, demo, cli, session, tmp_path):  # noqa: F811
-    """New sessions and their rows are written without ORM objects: each still has its ``create`` event."""
+    """New actions, sessions and their rows are written without ORM objects: each still has its ``create`` event."""
     path = _export_and_empty(cli, tmp_path)
     last_event = session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     assert cli("sofi", "import-lheo", str(path)).exit_code == 0
     db.session.rollback()
-    timestamps = {"created_at", "updated_at"}
-    for model in (SessionFormation, SessionDispositif, InformationCollective, PeriodeInscription):
+    # checked below as instants: SQLite gives a time back without its zone
+    timestamps = {"created_at", "updated_at", "status_changed_at"}
+    for model in (Action, SessionFormation, SessionDispositif, InformationCollective, PeriodeInscription):
         events = {
             event.record_id: event
             for event in session.scalars(
@@ -99,9 +101,14 @@ def test_every_row_an_import_creates_is_audited_with_its_values(restore_referenc
             after = {key: value for key, value in event.after.items() if key not in timestamps}
             assert after == _as_json({key: stored[key] for key in after}), model.__name__
             assert all(stored[key] is None for key in stored.keys() - after.keys()), model.__name__
-            owner = row if isinstance(row, SessionFormation) else row.session
-            assert (event.organisation_id, event.action_id) == (owner.action.organisation_id, owner.action_id)
+            action = (
+                row if isinstance(row, Action) else (row if isinstance(row, SessionFormation) else row.session).action
+            )
+            assert (event.organisation_id, event.action_id) == (action.organisation_id, action.id)
             assert event.before is None and event.actor_label
+            for key in timestamps & event.after.keys():
+                written = datetime.fromisoformat(event.after[key])
+                assert written.replace(tzinfo=None) == getattr(row, key).replace(tzinfo=None), (model.__name__, key)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ waiting for the next flush (``_new_sessions``) and ``contact``.
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -43,6 +44,9 @@ from sofi.services.lheo_import_values import (
 )
 from sofi.text import search_key
 
+if TYPE_CHECKING:
+    from sofi.services.lheo_import import NewAction
+
 DECIMAL_FIELDS = ("frais_ht", "taux_tva", "frais_ttc", "frais_additionnels_montant")
 TEXT_FIELDS = ("numero_lot_cr", "id_action_cr", "of_mandataire_cr", "reference_marche", "frais_additionnels_details")
 FLAG_DISPOSITIFS = (("formation-initiale", 15), ("contrat-apprentissage", 6), ("contrat-professionnalisation", 7))
@@ -60,7 +64,7 @@ class NewSession:
     may not exist before that flush.
     """
 
-    action: Action
+    action: "Action | NewAction"
     links: dict[str, object]
     columns: dict
     informations: list[dict]
@@ -73,7 +77,7 @@ class SessionsImport:
 
     def session(
         self,
-        action: Action,
+        action: "Action | NewAction",
         responsible: Organisation,
         fdata: dict,
         lheo_action: dict,
@@ -188,7 +192,7 @@ class SessionsImport:
             )
         return values
 
-    def _new_session(self, action: Action, key: str, values: dict, lheo_action: dict, data: dict) -> None:
+    def _new_session(self, action: "Action | NewAction", key: str, values: dict, lheo_action: dict, data: dict) -> None:
         """Check the rows of a new session (in the order building its objects did) and keep them for the flush."""
         links = {name: values.pop(name) for name in ("site", "organisme_responsable")}
         columns = validated(SessionFormation, {"numero_lheo": key, **values})
