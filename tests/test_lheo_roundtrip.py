@@ -82,7 +82,7 @@ def test_every_row_an_import_creates_is_audited_with_its_values(restore_referenc
     db.session.rollback()
     # checked below as instants: SQLite gives a time back without its zone
     timestamps = {"created_at", "updated_at", "status_changed_at"}
-    for model in (Action, SessionFormation, SessionDispositif, InformationCollective, PeriodeInscription):
+    for model in (Formation, Action, SessionFormation, SessionDispositif, InformationCollective, PeriodeInscription):
         events = {
             event.record_id: event
             for event in session.scalars(
@@ -101,10 +101,11 @@ def test_every_row_an_import_creates_is_audited_with_its_values(restore_referenc
             after = {key: value for key, value in event.after.items() if key not in timestamps}
             assert after == _as_json({key: stored[key] for key in after}), model.__name__
             assert all(stored[key] is None for key in stored.keys() - after.keys()), model.__name__
-            action = (
-                row if isinstance(row, Action) else (row if isinstance(row, SessionFormation) else row.session).action
-            )
-            assert (event.organisation_id, event.action_id) == (action.organisation_id, action.id)
+            if isinstance(row, Formation):
+                assert (event.organisation_id, event.action_id) == (row.organisation_id, None)
+            else:
+                action = row if isinstance(row, Action) else getattr(row, "session", row).action
+                assert (event.organisation_id, event.action_id) == (action.organisation_id, action.id)
             assert event.before is None and event.actor_label
             for key in timestamps & event.after.keys():
                 written = datetime.fromisoformat(event.after[key])

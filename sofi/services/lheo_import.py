@@ -9,11 +9,12 @@ process, ``exporters.lheo.read_ahead``), in one transaction:
    the file is only validated, and at the end the transaction is rolled back, nothing written.
 2. each valid formation is applied inside a savepoint: a record that SOFI cannot
    take (invalid SIRET, session without known dates…) is skipped with its reason, the others
-   are created or updated. ``--dry-run`` rolls everything back at the end. The actions and
-   sessions created (and the sessions' dispositifs, publics, meetings, periods, and the audit
-   rows of all of them) are plain rows, checked by the models' validators when read and
-   inserted in bulk after each flush (``NewAction``, ``NewSession``): as ORM objects, they took
-   a sixth of an import's time more.
+   are created or updated. ``--dry-run`` rolls everything back at the end. The formations,
+   actions and sessions created (with the formations' domains and blocs, the sessions'
+   dispositifs, publics, meetings and periods, and the audit rows of all of them) are plain
+   rows, checked by the models' validators when read and inserted in bulk after each flush
+   (``NewFormation``, ``NewAction``, ``NewSession``): as ORM objects, the formations and
+   actions alone took a fifth of an import's time more.
 
 The modules of the import: this one (the transaction, the batches of formations and their
 savepoints, formations and actions), ``lheo_import_parties`` (organisations, communes, sites,
@@ -52,6 +53,7 @@ from models import (
     Action,
     ActionStatus,
     AuditEvent,
+    BlocCompetences,
     Certification,
     CertifInfo,
     Commune,
@@ -59,6 +61,7 @@ from models import (
     Dispositif,
     Formacode,
     Formation,
+    FormationFormacode,
     ModelValidationError,
     Nsf,
     Organisation,
@@ -68,11 +71,12 @@ from models import (
     db,
 )
 from models.codelists import codelist
+from models.offer import formation_bloc
 from models.validation import check_siret
 from sofi import audit
 from sofi.config import int_setting
 from sofi.db_unavailable import is_database_unavailable
-from sofi.plain_rows import insert_rows, number_new_objects, validated, write_values
+from sofi.plain_rows import insert_rows, number_new_objects, validated, write_rows, write_values
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
 from sofi.services.lheo_import_parties import PartiesImport
@@ -275,19 +279,52 @@ class StoredFormations:
         return self.by_key.get((siren, key)) if siren in self.sirens else False
 
 
+def _insert_audited(model: type, rows: list[dict], owner: Callable[[dict], tuple]) -> None:
+    """Insert plain ``rows`` of ``model`` and their ``create`` events (``owner``: the (organisation
+    id, action id) of a row, as ``audit`` gives them for an ORM object of ``model``)."""
+    insert_rows(model, rows)
+    events = audit.created_events(model, rows, [owner(row) for row in rows])
+    write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, events)
+
+
+@dataclass
+class NewFormation:
+    """A formation the import creates, as a plain row (see ``NewAction``), with the rows of its
+    Formacode domains and blocs; inserted after the next flush, before its actions."""
+
+    organisation: Organisation
+    certification: Certification | None
+    columns: dict
+    formacodes: list[str]
+    blocs: list[BlocCompetences]
+
+    @classmethod
+    def of(
+        cls, organisation: Organisation, key: str, values: dict, codes: list[str], principal: str | None, blocs: list
+    ) -> "NewFormation":
+        """``codes``: at most five, as ``_formacodes`` gives them (``Formation.set_formacodes`` checks it)."""
+        certification = values.pop("certification")
+        columns = validated(Formation, {"numero_lheo": key, **values, "formacode_principal": principal})
+        return cls(organisation, certification, columns, codes, blocs)
+
+    @property
+    def id(self) -> int | None:
+        return self.columns.get("id")
+
+
 @dataclass
 class NewAction:
     """An action the import creates, as a plain row (like its sessions): checked when read by the
     model's validators, inserted after the next flush has given its formation, organisation and
     site an id, then its sessions. Reads as the few ``Action`` attributes its sessions use."""
 
-    formation: Formation
+    formation: Formation | NewFormation
     organisation: Organisation
     site: Site
     columns: dict
 
     @classmethod
-    def of(cls, formation: Formation, key: str, values: dict) -> "NewAction":
+    def of(cls, formation: Formation | NewFormation, key: str, values: dict) -> "NewAction":
         links = {name: values.pop(name) for name in ("organisation", "site")}
         return cls(formation, columns=validated(Action, {"numero_lheo": key, **values}), **links)
 
@@ -344,6 +381,7 @@ class Importer(PartiesImport, SessionsImport):
         # What was written since the last flush that a lookup query would miss (see ``_find_formation``).
         self._unflushed: set[tuple] = set()
         self._stored: StoredFormations | None = None
+        self._new_formations: list[NewFormation] = []
         self._new_actions: list[NewAction] = []
         self._new_sessions: list[NewSession] = []
         self._contacts: dict[Organisation, dict[tuple, Contact]] = {}
@@ -460,6 +498,7 @@ class Importer(PartiesImport, SessionsImport):
     def _flush(self) -> None:
         number_new_objects(db.session)
         db.session.flush()
+        self._write_new_formations()
         self._write_new_actions()
         self._write_new_sessions()
         self._unflushed.clear()
@@ -481,10 +520,13 @@ class Importer(PartiesImport, SessionsImport):
         self._unflushed.add(("formation", responsible.siren, key))
         if not created:
             self._unflushed.add(("formation", formation.id))
+        values, (codes, principal), blocs = self._formation_values(formation, data)
         if created:
-            formation = Formation(organisation=responsible, numero_lheo=key)
-            db.session.add(formation)
-        changes = self._formation_fields(formation, data)
+            formation = NewFormation.of(responsible, key, values, codes, principal, blocs)
+            self._new_formations.append(formation)
+            changes = []
+        else:
+            changes = self._update_formation(formation, values, codes, principal, blocs)
         # actions: LHÉO actions sharing a key (SOFI identifier or numero) form one SOFI action
         groups: dict[str, list[dict]] = {}
         for action in data["actions"]:
@@ -526,7 +568,9 @@ class Importer(PartiesImport, SessionsImport):
             .limit(1)
         )
 
-    def _formation_fields(self, formation: Formation, data: dict) -> list[str]:
+    def _formation_values(self, formation: Formation | None, data: dict) -> tuple[dict, tuple, list]:
+        """The values of a formation (``certification``: a record), its Formacodes (codes, principal)
+        and its blocs, read from its LHÉO record (``formation``: the stored one it updates, if any)."""
         sofi = data.get("sofi") or {}
         from_action = set((sofi.get("textes-action") or "").split())
         certification, certifinfo = self._certification(data)
@@ -566,17 +610,23 @@ class Importer(PartiesImport, SessionsImport):
         if sofi:
             values["type_certification"] = sofi.get("type-certification") or None
             values["individualisation_blocs"] = flag_set(sofi.get("individualisation-blocs"))
-        elif certifiante and formation.type_certification is None:
+        elif certifiante and (formation is None or formation.type_certification is None):
             values["type_certification"] = (certifinfo.type_libelle if certifinfo else None) or (
                 certification.type_libelle if certification else None
             )
+        blocs = [b for b in (certification.blocs if certification and certifiante else []) if b.code in blocs_codes]
+        return values, self._formacodes(data), blocs
+
+    @staticmethod
+    def _update_formation(
+        formation: Formation, values: dict, codes: list[str], principal: str | None, blocs: list
+    ) -> list[str]:
+        """Apply the values read to a stored formation; the names of what changed."""
         changes = assign(formation, values)
-        codes, principal = self._formacodes(data)
         # the order of the domains other than the principal one is not carried by LHÉO
         if set(codes) != set(formation.formacode_codes) or principal != formation.formacode_principal:
             formation.set_formacodes(codes, principal)
             changes.append("formacodes")
-        blocs = [b for b in (certification.blocs if certification and certifiante else []) if b.code in blocs_codes]
         if [b.id for b in blocs] != [b.id for b in formation.blocs]:
             formation.blocs = blocs
             changes.append("blocs")
@@ -644,6 +694,30 @@ class Importer(PartiesImport, SessionsImport):
             codes.insert(0, principal)
         return codes, principal or (codes[0] if codes else None)
 
+    def _write_new_formations(self) -> None:
+        """Insert the formations created since the last flush, their domains and blocs, audited as
+        the flush listener would audit them; run after the ORM flush, before their actions."""
+        new, self._new_formations = self._new_formations, []
+        if not new:
+            return
+        for formation in new:
+            formation.columns.update(
+                organisation_id=formation.organisation.id,
+                certification_id=formation.certification.id if formation.certification else None,
+            )
+        rows = [formation.columns for formation in new]
+        _insert_audited(Formation, rows, lambda row: (row["organisation_id"], None))
+        domains = [
+            {"formation_id": f.id, "formacode_code": code, "position": position}
+            for f in new
+            for position, code in enumerate(f.formacodes)
+        ]
+        if domains:
+            write_rows(FormationFormacode.__table__, domains)
+        blocs = [{"formation_id": f.id, "bloc_id": bloc.id} for f in new for bloc in f.blocs]
+        if blocs:
+            write_rows(formation_bloc, blocs)
+
     # --- action ----------------------------------------------------------------------------------
 
     def _write_new_actions(self) -> None:
@@ -656,14 +730,11 @@ class Importer(PartiesImport, SessionsImport):
             action.columns.update(
                 formation_id=action.formation.id, organisation_id=action.organisation.id, site_id=action.site.id
             )
-        rows = [action.columns for action in new]
-        insert_rows(Action, rows)
-        owners = [(row["organisation_id"], row["id"]) for row in rows]
-        write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, audit.created_events(Action, rows, owners))
+        _insert_audited(Action, [action.columns for action in new], lambda row: (row["organisation_id"], row["id"]))
 
     def action(
         self,
-        formation: Formation,
+        formation: "Formation | NewFormation",
         responsible: Organisation,
         fdata: dict,
         key: str,
