@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import orjson
@@ -22,9 +23,26 @@ def _secret_key(instance_path: Path) -> str:
         return key
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        _create_key_file(key_file)
     return key_file.read_text().strip()
+
+
+def _create_key_file(key_file: Path) -> None:
+    """Write a new key under a temporary name, then give it its name unless another process did first.
+
+    Processes starting together on a new instance folder (the test workers, a server's workers)
+    must all read the same, complete key: a file created then written could be read empty by
+    one of them, or overwritten by another one's key (sessions signed with it then refused).
+    """
+    handle, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_hex(32))
+        os.link(temporary, key_file)  # fails if the name exists: never replaces a key
+    except FileExistsError:
+        pass  # another process gave its key first: that one is read
+    finally:
+        os.unlink(temporary)
 
 
 # Keys that are not strings written as strings, as the json module does.
