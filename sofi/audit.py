@@ -274,7 +274,7 @@ CREATED_EVENT_KEYS = (
 
 
 def created_events(model: type, rows: list[dict], owners: list[tuple[int | None, int | None]]) -> list[tuple]:
-    """The audit rows of rows inserted without ORM objects (the new sessions of an LHÉO import),
+    """The audit rows of rows inserted without ORM objects (the new records of an LHÉO import),
     as the values of ``CREATED_EVENT_KEYS`` the driver takes (``plain_rows.write_values``).
 
     Each is the ``create`` event the flush listener writes for a new object: ``rows`` hold what

@@ -1,9 +1,9 @@
 """Rows inserted without ORM objects, as the ORM would insert them.
 
 Building and flushing an ORM object costs about ten times more than a plain row: a bulk writer
-(the LHÉO import's new sessions) checks its rows with the models' own validators and
-cross-field checks (``validated``), completes them with the columns' defaults and ids
-(``insert_rows``) and writes them in one statement per table (``write_rows``: COPY on PostgreSQL).
+(the LHÉO import's new formations, actions and sessions) checks its rows with the models' own
+validators and cross-field checks (``validated``), completes them with the columns' defaults and
+ids (``insert_rows``) and writes them in one statement per table (``write_rows``: COPY on PostgreSQL).
 
 A tool, not a domain action: the services' bulk writers (import, generate) and the audit trail
 (the events of those rows) use it, hence its place beside ``sofi.audit`` rather than in

@@ -101,15 +101,24 @@ def test_every_row_an_import_creates_is_audited_with_its_values(restore_referenc
             after = {key: value for key, value in event.after.items() if key not in timestamps}
             assert after == _as_json({key: stored[key] for key in after}), model.__name__
             assert all(stored[key] is None for key in stored.keys() - after.keys()), model.__name__
-            if isinstance(row, Formation):
-                assert (event.organisation_id, event.action_id) == (row.organisation_id, None)
-            else:
-                action = row if isinstance(row, Action) else getattr(row, "session", row).action
-                assert (event.organisation_id, event.action_id) == (action.organisation_id, action.id)
+            assert (event.organisation_id, event.action_id) == _owners(row), model.__name__
             assert event.before is None and event.actor_label
             for key in timestamps & event.after.keys():
                 written = datetime.fromisoformat(event.after[key])
                 assert written.replace(tzinfo=None) == getattr(row, key).replace(tzinfo=None), (model.__name__, key)
+
+
+def _owners(row) -> tuple:
+    """(organisation id, action id) of an imported row, read from the stored records."""
+    if isinstance(row, Formation):
+        return row.organisation_id, None
+    if isinstance(row, Action):
+        action = row
+    elif isinstance(row, SessionFormation):
+        action = row.action
+    else:  # a dispositif, a meeting, a period of a session
+        action = row.session.action
+    return action.organisation_id, action.id
 
 
 @pytest.mark.parametrize(

@@ -76,12 +76,12 @@ from models.validation import check_siret
 from sofi import audit
 from sofi.config import int_setting
 from sofi.db_unavailable import is_database_unavailable
-from sofi.plain_rows import insert_rows, number_new_objects, validated, write_rows, write_values
+from sofi.plain_rows import number_new_objects, validated, write_rows, write_values
 from sofi.services import workflow
 from sofi.services.errors import DomainError, ImportFileError
 from sofi.services.lheo_import_parties import PartiesImport
 from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED, Entry, ImportReport
-from sofi.services.lheo_import_sessions import NewSession, SessionsImport
+from sofi.services.lheo_import_sessions import NewSession, SessionsImport, insert_created
 from sofi.services.lheo_import_values import (
     SkipRecord,
     assign,
@@ -277,14 +277,6 @@ class StoredFormations:
     def by_numero(self, siren: str, key: str) -> Formation | None | bool:
         """The formation, None, or False when this batch did not read that organisation's formations."""
         return self.by_key.get((siren, key)) if siren in self.sirens else False
-
-
-def _insert_audited(model: type, rows: list[dict], owner: Callable[[dict], tuple]) -> None:
-    """Insert plain ``rows`` of ``model`` and their ``create`` events (``owner``: the (organisation
-    id, action id) of a row, as ``audit`` gives them for an ORM object of ``model``)."""
-    insert_rows(model, rows)
-    events = audit.created_events(model, rows, [owner(row) for row in rows])
-    write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, events)
 
 
 @dataclass
@@ -498,9 +490,9 @@ class Importer(PartiesImport, SessionsImport):
     def _flush(self) -> None:
         number_new_objects(db.session)
         db.session.flush()
-        self._write_new_formations()
-        self._write_new_actions()
-        self._write_new_sessions()
+        events = [*self._write_new_formations(), *self._write_new_actions(), *self._write_new_sessions()]
+        if events:
+            write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, events)
         self._unflushed.clear()
         self._stored = None
 
@@ -694,19 +686,19 @@ class Importer(PartiesImport, SessionsImport):
             codes.insert(0, principal)
         return codes, principal or (codes[0] if codes else None)
 
-    def _write_new_formations(self) -> None:
-        """Insert the formations created since the last flush, their domains and blocs, audited as
-        the flush listener would audit them; run after the ORM flush, before their actions."""
+    def _write_new_formations(self) -> list[tuple]:
+        """Insert the formations created since the last flush, their domains and blocs; their audit
+        rows (``insert_created``). Run after the ORM flush, before their actions."""
         new, self._new_formations = self._new_formations, []
         if not new:
-            return
+            return []
         for formation in new:
             formation.columns.update(
                 organisation_id=formation.organisation.id,
                 certification_id=formation.certification.id if formation.certification else None,
             )
         rows = [formation.columns for formation in new]
-        _insert_audited(Formation, rows, lambda row: (row["organisation_id"], None))
+        events = insert_created(Formation, rows, lambda row: (row["organisation_id"], None))
         domains = [
             {"formation_id": f.id, "formacode_code": code, "position": position}
             for f in new
@@ -717,20 +709,23 @@ class Importer(PartiesImport, SessionsImport):
         blocs = [{"formation_id": f.id, "bloc_id": bloc.id} for f in new for bloc in f.blocs]
         if blocs:
             write_rows(formation_bloc, blocs)
+        return events
 
     # --- action ----------------------------------------------------------------------------------
 
-    def _write_new_actions(self) -> None:
-        """Insert the actions created since the last flush (one statement), audited as the flush
-        listener would audit them; run after the ORM flush, before their sessions are written."""
+    def _write_new_actions(self) -> list[tuple]:
+        """Insert the actions created since the last flush (one statement); their audit rows
+        (``insert_created``). Run after their formations, before their sessions."""
         new, self._new_actions = self._new_actions, []
         if not new:
-            return
+            return []
         for action in new:
             action.columns.update(
                 formation_id=action.formation.id, organisation_id=action.organisation.id, site_id=action.site.id
             )
-        _insert_audited(Action, [action.columns for action in new], lambda row: (row["organisation_id"], row["id"]))
+        return insert_created(
+            Action, [action.columns for action in new], lambda row: (row["organisation_id"], row["id"])
+        )
 
     def action(
         self,

@@ -8,6 +8,7 @@ waiting for the next flush (``_new_sessions``) and ``contact``.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,6 @@ import sqlalchemy as sa
 from exporters.lheo import mapping as m
 from models import (
     Action,
-    AuditEvent,
     Dispositif,
     InformationCollective,
     Organisation,
@@ -30,7 +30,7 @@ from models.codelists import codelist
 from models.codelists import label as code_label
 from models.offer import session_dispositif_public
 from sofi import audit
-from sofi.plain_rows import foreign_key, insert_rows, validated, write_rows, write_values
+from sofi.plain_rows import foreign_key, insert_rows, validated, write_rows
 from sofi.services.lheo_import_report import CREATED, SKIPPED, UNCHANGED, UPDATED
 from sofi.services.lheo_import_values import (
     assign,
@@ -53,6 +53,17 @@ FLAG_DISPOSITIFS = (("formation-initiale", 15), ("contrat-apprentissage", 6), ("
 # The order of the tuples ``_wanted_informations`` and ``_wanted_periodes`` give.
 INFORMATION_COLUMNS = ("date", "heure_debut", "heure_fin", "lieu", "commentaire")
 PERIODE_COLUMNS = ("type", "date_debut", "date_fin")
+
+
+def insert_created(model: type, rows: list[dict], owner: Callable[[dict], tuple]) -> list[tuple]:
+    """Insert the plain ``rows`` of ``model`` the import creates; their ``create`` audit rows, as the
+    flush listener would write them (``owner``: the (organisation id, action id) of an inserted
+    row, which has its id by then).
+
+    The import writes the audit rows of all the records a flush created in one statement.
+    """
+    insert_rows(model, rows)
+    return audit.created_events(model, rows, [owner(row) for row in rows])
 
 
 @dataclass
@@ -211,37 +222,36 @@ class SessionsImport:
         ]
         self._new_sessions.append(NewSession(action, links, columns, informations, periodes, dispositifs))
 
-    def _write_new_sessions(self) -> None:
-        """Insert the sessions created since the last flush and their rows: one statement per table.
+    def _write_new_sessions(self) -> list[tuple]:
+        """Insert the sessions created since the last flush and their rows: one statement per table;
+        their audit rows, for the flush to write (``insert_created``).
 
-        Run after the ORM flush, which gave their actions, sites and contacts an id; each row is
-        audited as the flush listener would have (``audit.created_events``).
+        Run after the ORM flush and the new actions, which gave their actions, sites and contacts an id.
         """
         new, self._new_sessions = self._new_sessions, []
         if not new:
-            return
+            return []
         for session in new:
             session.columns["action_id"] = session.action.id
             for name, record in session.links.items():
                 session.columns[foreign_key(SessionFormation, name)] = record.id
-        sessions = [session.columns for session in new]
-        insert_rows(SessionFormation, sessions)
-        owners = [(session.action.organisation_id, session.action.id) for session in new]
-        events = audit.created_events(SessionFormation, sessions, owners)
+        of_action = {session.action.id: (session.action.organisation_id, session.action.id) for session in new}
+        events = insert_created(
+            SessionFormation, [session.columns for session in new], lambda row: of_action[row["action_id"]]
+        )
+        of_session = {session.columns["id"]: of_action[session.action.id] for session in new}
         for model, rows_of in (
             (InformationCollective, lambda session: session.informations),
             (PeriodeInscription, lambda session: session.periodes),
             (SessionDispositif, lambda session: [row for row, _publics in session.dispositifs]),
         ):
-            rows, row_owners = [], []
-            for session, owner in zip(new, owners, strict=True):
+            rows = []
+            for session in new:
                 for row in rows_of(session):
                     row["session_id"] = session.columns["id"]
                     rows.append(row)
-                    row_owners.append(owner)
             if rows:
-                insert_rows(model, rows)
-                events += audit.created_events(model, rows, row_owners)
+                events += insert_created(model, rows, lambda row: of_session[row["session_id"]])
         publics = [
             {"session_dispositif_id": row["id"], "public_code": code}
             for session in new
@@ -250,7 +260,7 @@ class SessionsImport:
         ]
         if publics:
             write_rows(session_dispositif_public, publics)
-        write_values(AuditEvent.__table__, audit.CREATED_EVENT_KEYS, events)
+        return events
 
     def _referent_roles(self, organisation: Organisation, data: dict):
         """(attribute, contact) of each referent role of the session's contacts, in file order."""
