@@ -309,22 +309,40 @@ def inspect(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentInf
 
 
 class Children:
-    """The first child of each tag of a record element, found in one walk.
+    """The children of a record element by tag, found in one walk.
 
-    A record reads some twenty fields: ``findtext`` walked its children again for each one
-    (a third of the reading time).
+    A record reads some twenty fields and lists: ``findtext`` and ``findall`` walked its children
+    again for each one (``findall`` alone cost a sixth of reading a session).
     """
 
-    __slots__ = ("first",)
+    __slots__ = ("groups",)
 
     def __init__(self, element):
-        # walked backwards, so that the first child of a tag is the one kept
-        self.first = {child.tag: child for child in reversed(element)}
+        self.groups: dict[str, list] = {}
+        for child in element:
+            tag = child.tag
+            group = self.groups.get(tag)
+            if group is None:
+                self.groups[tag] = [child]
+            else:
+                group.append(child)
 
     def find(self, path: str):
+        """The first element at ``path`` (its first step a child's tag), or None."""
         name, rest = _steps(path)
-        child = self.first.get(name)
-        return child.find(rest) if rest is not None and child is not None else child
+        group = self.groups.get(name)
+        if group is None:
+            return None
+        return group[0].find(rest) if rest is not None else group[0]
+
+    def all(self, name: str) -> list:
+        """The children named ``name``, in document order."""
+        return self.groups.get(q_name(name), [])
+
+
+@cache
+def q_name(name: str) -> str:
+    return q(name)
 
 
 @cache
@@ -340,10 +358,7 @@ def text(element, path: str | None = None) -> str | None:
     ``element`` is an element or the :class:`Children` of one.
     """
     if type(element) is Children:  # the usual case first: a field of a record
-        name, rest = _steps(path)
-        element = element.first.get(name)
-        if rest is not None and element is not None:
-            element = element.find(rest)
+        element = element.find(path)
     elif element is not None and path is not None:
         element = element.find(qpath(path))
     if element is None:
@@ -353,7 +368,15 @@ def text(element, path: str | None = None) -> str | None:
 
 
 def texts(element, path: str) -> list[str]:
-    return [value for node in element.findall(qpath(path)) if (value := text(node))]
+    """The non-empty texts of the elements at ``path`` (``element``: an element or its :class:`Children`)."""
+    if type(element) is Children:
+        name, rest = _steps(path)
+        nodes = element.groups.get(name, [])
+        if rest is not None:
+            nodes = [node for parent in nodes for node in parent.findall(rest)]
+    else:
+        nodes = element.findall(qpath(path))
+    return [value for node in nodes if (value := text(node))]
 
 
 def content(element, path: str) -> str | None:
@@ -365,7 +388,9 @@ def content(element, path: str) -> str | None:
 
 
 def extras(element, group: str) -> list:
-    return [node for node in element.findall(q("extras")) if node.get("info") == group]
+    """The ``extras`` children of ``element`` (or of its :class:`Children`) whose ``info`` is ``group``."""
+    nodes = element.all("extras") if type(element) is Children else element.findall(EXTRAS)
+    return [node for node in nodes if node.get("info") == group]
 
 
 def extra_values(node) -> dict[str, str]:
@@ -476,7 +501,7 @@ def read_contact(node) -> dict:
     fields = Children(node)
     contact = read_coordonnees(fields.find("coordonnees"))
     contact["type_contact"] = text(fields, "type-contact")
-    sofi = sofi_extras(node, m.X_CONTACT)
+    sofi = sofi_extras(fields, m.X_CONTACT)
     if sofi is not None:
         contact["roles"] = (sofi.get("roles") or "").split()
         contact["fonction"] = sofi.get("fonction") or None
@@ -498,17 +523,18 @@ def read_organisme(node) -> dict:
         "nom": content(fields, "nom-organisme"),
         "raison_sociale": content(fields, "raison-sociale"),
         "coordonnees": coordonnees,
-        "contacts": [read_contact(c) for c in node.findall(q("contact-organisme"))],
+        "contacts": [read_contact(c) for c in fields.all("contact-organisme")],
     }
 
 
 def _blocs(node) -> dict:
-    reference = node.find(q("reference-certification"))
+    fields = Children(node)
+    reference = fields.find("reference-certification")
     return {
-        "validation": text(node, "validation-blocs"),
+        "validation": text(fields, "validation-blocs"),
         "rncp": text(reference, "reference-code-RNCP") if reference is not None else None,
         "rs": text(reference, "reference-code-RS") if reference is not None else None,
-        "codes": [code for b in node.findall(q("bloc-competences")) if (code := text(b, "code-bloc"))],
+        "codes": [code for b in fields.all("bloc-competences") if (code := text(b, "code-bloc"))],
     }
 
 
@@ -533,9 +559,10 @@ _repeated_reads: dict[tuple, dict] = {}
 def _repeated(read: Callable, node):
     """``read(node)``, shared with the identical elements read before (same XML text).
 
-    The sessions of an action usually repeat their contact and address: serialising one (C) costs
-    a fifth of reading it. The data read is never modified, so the same dict can serve them all;
-    the memo is emptied when it holds ``REPEATED_SIZE`` of them.
+    The sessions of an action usually repeat their contacts, address, recruitment and blocs, the
+    actions of a formation their site, the formations of a file their organisation: serialising one
+    (C) costs a fifth to a quarter of reading it. The data read is never modified, so the same dict
+    can serve them all; the memo is emptied when it holds ``REPEATED_SIZE`` of them.
     """
     if node is None:
         return read(node)
@@ -548,7 +575,8 @@ def _repeated(read: Callable, node):
     return data
 
 
-def _recrutement(fields: Children) -> dict:
+def _recrutement(node) -> dict:
+    fields = Children(node)
     return {
         "modalite": text(fields, "modalite-recrutement"),
         "date": m.parse_lheo_date(text(fields, "periode/debut")),
@@ -607,53 +635,57 @@ def read_session(node, index: int) -> dict:
             else None
         ),
         "etat_recrutement": text(fields, "etat-recrutement"),
-        "recrutements": [_recrutement(Children(r)) for r in node.iterchildren(q("recrutement"))],
-        "contacts": [_repeated(read_contact, c) for c in node.findall(q("contact-session"))],
-        "blocs": [_blocs(b) for b in node.findall(q("blocs-competences"))],
-        "cycles": [_cycle(c) for c in node.findall(q("cycle"))],
+        "recrutements": [_repeated(_recrutement, r) for r in fields.all("recrutement")],
+        "contacts": [_repeated(read_contact, c) for c in fields.all("contact-session")],
+        "blocs": [_repeated(_blocs, b) for b in fields.all("blocs-competences")],
+        "cycles": [_cycle(c) for c in fields.all("cycle")],
         "sofi": None,
     }
-    sofi_nodes = extras(node, m.X_SESSION)
+    sofi_nodes = extras(fields, m.X_SESSION)
     if sofi_nodes:
         session["sofi"] = _session_extras(sofi_nodes[0])
     return session
 
 
+def _lieu(node) -> dict | None:
+    """A ``lieu-de-formation``: the site of an action."""
+    if node is None:
+        return None
+    fields = Children(node)
+    coordonnees = read_coordonnees(fields.find("coordonnees"))
+    site_extras = sofi_extras(fields, m.X_SITE) or {}
+    return {
+        "nom": site_extras.get("nom") or coordonnees.get("nom"),
+        "adresse": coordonnees.get("adresse"),
+        "siret": "".join((text(fields, "SIRET-lieu-formation/SIRET") or "").split()) or None,
+        "uai": text(fields, "code-UAI-lieu-formation/code-UAI"),
+        "accessible_pmr": site_extras.get("accessible-pmr") == "1" if site_extras else None,
+        "accessibilite": site_extras.get("accessibilite") or None,
+        "sofi": bool(site_extras),
+    }
+
+
 def read_action(node, index: int) -> dict:
     fields = Children(node)
-    lieu_node = fields.find("lieu-de-formation")
-    lieu = None
-    if lieu_node is not None:
-        coordonnees = read_coordonnees(lieu_node.find(q("coordonnees")))
-        site_extras = sofi_extras(lieu_node, m.X_SITE) or {}
-        lieu = {
-            "nom": site_extras.get("nom") or coordonnees.get("nom"),
-            "adresse": coordonnees.get("adresse"),
-            "siret": "".join((text(lieu_node, "SIRET-lieu-formation/SIRET") or "").split()) or None,
-            "uai": text(lieu_node, "code-UAI-lieu-formation/code-UAI"),
-            "accessible_pmr": site_extras.get("accessible-pmr") == "1" if site_extras else None,
-            "accessibilite": site_extras.get("accessibilite") or None,
-            "sofi": bool(site_extras),
-        }
     formateur = fields.find("organisme-formateur")
     equipement = fields.find("equipement")
     action = {
         "numero": node.get("numero"),
         "index": index,
         "rythme": content(fields, "rythme-formation"),
-        "publics": texts(node, "code-public-vise"),
+        "publics": texts(fields, "code-public-vise"),
         "conditions": content(fields, "conditions-specifiques"),
         "prise_en_charge": text(fields, "prise-en-charge-frais-possible") == "1",
         "modalite_enseignement": text(fields, "modalites-enseignement"),
         "entrees_sorties": text(fields, "modalites-entrees-sorties"),
-        "lieu": lieu,
-        "lieux": len(node.findall(q("lieu-de-formation"))),
+        "lieu": _repeated(_lieu, fields.find("lieu-de-formation")),
+        "lieux": len(fields.all("lieu-de-formation")),
         "url": text(fields, "url-action/urlweb"),
-        "sessions": [read_session(s, i) for i, s in enumerate(node.findall(q("session")))],
-        "dates_information": [d for value in texts(node, "date-information/date") if (d := m.parse_lheo_date(value))],
+        "sessions": [read_session(s, i) for i, s in enumerate(fields.all("session"))],
+        "dates_information": [d for value in texts(fields, "date-information/date") if (d := m.parse_lheo_date(value))],
         "adresse_information": read_adresse(fields.find("adresse-information/adresse")),
         "acces_handicapes": content(fields, "acces-handicapes"),
-        "modalites_codes": texts(node, "code-modalite-pedagogique"),
+        "modalites_codes": texts(fields, "code-modalite-pedagogique"),
         "equipement": (
             {
                 "type": text(equipement, "type-equipement"),
@@ -690,13 +722,13 @@ def read_action(node, index: int) -> dict:
                     None,
                 ),
             }
-            for f in node.findall(q("organisme-financeur"))
+            for f in fields.all("organisme-financeur")
         ],
-        "flags": carif_flags(node),
-        "sofi": sofi_extras(node, m.X_ACTION),
+        "flags": carif_flags(fields),
+        "sofi": sofi_extras(fields, m.X_ACTION),
         "dispositifs": None,
     }
-    dispositif_nodes = extras(node, m.X_DISPOSITIF)
+    dispositif_nodes = extras(fields, m.X_DISPOSITIF)
     if dispositif_nodes:
         action["dispositifs"] = [{"code": n.get("numero"), **extra_values(n)} for n in dispositif_nodes]
     return action
@@ -736,9 +768,9 @@ def read_formation(node) -> dict:
         "principal": principal,
         "nsf": texts(domaine, "code-NSF") if domaine is not None else [],
         "romes": texts(domaine, "code-ROME") if domaine is not None else [],
-        "contacts": [read_contact(c) for c in node.findall(q("contact-formation"))],
-        "organisme": read_organisme(organisme) if organisme is not None else None,
-        "actions": [read_action(a, i) for i, a in enumerate(node.findall(q("action")))],
-        "flags": carif_flags(node),
-        "sofi": sofi_extras(node, m.X_FORMATION),
+        "contacts": [_repeated(read_contact, c) for c in fields.all("contact-formation")],
+        "organisme": _repeated(read_organisme, organisme) if organisme is not None else None,
+        "actions": [read_action(a, i) for i, a in enumerate(fields.all("action"))],
+        "flags": carif_flags(fields),
+        "sofi": sofi_extras(fields, m.X_FORMATION),
     }
