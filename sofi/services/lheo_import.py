@@ -157,6 +157,27 @@ def _begin() -> None:
 
 
 @contextlib.contextmanager
+def _planned_for_now():
+    """On PostgreSQL, plan the statements run inside for the tables as they are now.
+
+    The driver prepares a statement run five times, and PostgreSQL may then keep a generic plan,
+    made while the import's tables were nearly empty: the look-up of a batch's formations (an
+    ``IN`` list of their numbers) went from 1 ms to 70 ms as the import filled the table, 0.8 s of
+    an import of 8,291 formations. Not for the whole import: the foreign-key checks would be
+    planned again for each row (twice the database's time).
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
+
+
+@contextlib.contextmanager
 def _fewer_collections():
     """Run the cyclic garbage collector less often while importing.
 
@@ -252,19 +273,20 @@ class StoredFormations:
         identifiants = {i for d in batch if (i := sofi_identifiant(d)) is not None}
         keys = {formation_key(d) for d in batch}
         with_organisation = sa.orm.selectinload(Formation.organisation)
-        by_id = {
-            f.id: f
-            for f in db.session.scalars(
-                sa.select(Formation).where(Formation.id.in_(identifiants)).options(with_organisation)
-            )
-        }
+        with _planned_for_now():
+            by_id = {
+                f.id: f
+                for f in db.session.scalars(
+                    sa.select(Formation).where(Formation.id.in_(identifiants)).options(with_organisation)
+                )
+            }
+            rows = db.session.execute(
+                sa.select(Formation, Organisation.siren)
+                .join(Organisation, Formation.organisation_id == Organisation.id)
+                .where(Formation.numero_lheo.in_(keys), Organisation.siren.in_(sirens))
+                .order_by(Formation.id)
+            ).all()
         by_key: dict[tuple[str, str], Formation] = {}
-        rows = db.session.execute(
-            sa.select(Formation, Organisation.siren)
-            .join(Organisation, Formation.organisation_id == Organisation.id)
-            .where(Formation.numero_lheo.in_(keys), Organisation.siren.in_(sirens))
-            .order_by(Formation.id)
-        )
         for formation, siren in rows:
             by_key.setdefault((siren, formation.numero_lheo), formation)
         return cls(sirens, identifiants, by_id, by_key)
