@@ -1,5 +1,6 @@
 """Configuration, read from the environment (``SOFI_*`` variables)."""
 
+import fcntl
 import os
 import secrets
 import tempfile
@@ -22,27 +23,42 @@ def _secret_key(instance_path: Path) -> str:
     if key := os.environ.get("SOFI_SECRET_KEY"):
         return key
     key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        _create_key_file(key_file)
-    return key_file.read_text().strip()
+    return _read_key(key_file) or _create_key(key_file)
 
 
-def _create_key_file(key_file: Path) -> None:
-    """Write a new key under a temporary name, then give it its name unless another process did first.
-
-    Processes starting together on a new instance folder (the test workers, a server's workers)
-    must all read the same, complete key: a file created then written could be read empty by
-    one of them, or overwritten by another one's key (sessions signed with it then refused).
-    """
-    handle, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+def _read_key(key_file: Path) -> str:
     try:
-        with os.fdopen(handle, "w") as out:
-            out.write(secrets.token_hex(32))
-        os.link(temporary, key_file)  # fails if the name exists: never replaces a key
-    except FileExistsError:
-        pass  # another process gave its key first: that one is read
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _create_key(key_file: Path) -> str:
+    """The key of a new instance folder, made by the first process that starts on it.
+
+    Processes starting together (the test workers, a server's workers) must all read the same,
+    complete key: they take turns (a lock on the folder), and the one that finds no key writes it
+    whole under a temporary name, then gives it its name. A file left empty (by an interrupted
+    start, or by the versions that wrote the key in place) is replaced: no session was signed
+    with it.
+    """
+    folder = os.open(key_file.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        if key := _read_key(key_file):
+            return key  # another process gave its key meanwhile
+        key = secrets.token_hex(32)
+        handle, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(key)
+            os.replace(temporary, key_file)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        return key
     finally:
-        os.unlink(temporary)
+        os.close(folder)  # releases the lock
 
 
 # Keys that are not strings written as strings, as the json module does.
