@@ -337,12 +337,7 @@ class Children:
 
     def all(self, name: str) -> list:
         """The children named ``name``, in document order."""
-        return self.groups.get(q_name(name), [])
-
-
-@cache
-def q_name(name: str) -> str:
-    return q(name)
+        return self.groups.get(_steps(name)[0], [])
 
 
 @cache
@@ -370,10 +365,10 @@ def text(element, path: str | None = None) -> str | None:
 def texts(element, path: str) -> list[str]:
     """The non-empty texts of the elements at ``path`` (``element``: an element or its :class:`Children`)."""
     if type(element) is Children:
-        name, rest = _steps(path)
-        nodes = element.groups.get(name, [])
-        if rest is not None:
-            nodes = [node for parent in nodes for node in parent.findall(rest)]
+        name, _, rest = path.partition("/")
+        nodes = element.all(name)
+        if rest:
+            nodes = [node for parent in nodes for node in parent.findall(qpath(rest))]
     else:
         nodes = element.findall(qpath(path))
     return [value for node in nodes if (value := text(node))]
