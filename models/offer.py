@@ -174,12 +174,18 @@ class Formation(VersionedMixin, TimestampMixin, db.Model):
 
     def set_formacodes(self, codes: list[str], principal: str | None = None) -> None:
         """Replace the Formacode domains; the principal defaults to the first one."""
+        self.check_formacodes(codes, principal)
+        self.domaines = [FormationFormacode(formacode_code=c, position=i) for i, c in enumerate(codes)]
+        self.formacode_principal = principal or (codes[0] if codes else None)
+
+    @staticmethod
+    def check_formacodes(codes: list[str], principal: str | None) -> None:
+        """The rules of a formation's domains (``set_formacodes``; the import's new formations, written
+        without ORM objects, check theirs here too)."""
         if len(codes) > MAX_FORMACODES:
             raise ModelValidationError("domaines", f"{MAX_FORMACODES} domaines de formation au plus.")
         if principal is not None and principal not in codes:
             raise ModelValidationError("formacode_principal", "le domaine principal doit être un des domaines.")
-        self.domaines = [FormationFormacode(formacode_code=c, position=i) for i, c in enumerate(codes)]
-        self.formacode_principal = principal or (codes[0] if codes else None)
 
     def __str__(self) -> str:
         return self.intitule

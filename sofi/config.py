@@ -38,7 +38,8 @@ def _create_key(key_file: Path) -> str:
 
     Processes starting together (the test workers, a server's workers) must all read the same,
     complete key: they take turns (a lock on the folder), and the one that finds no key writes it
-    whole under a temporary name, then gives it its name. A file left empty (by an interrupted
+    whole under a temporary name, then gives it its name (a process that finds the key reads it
+    without the lock: it must never see it half written). A file left empty (by an interrupted
     start, or by the versions that wrote the key in place) is replaced: no session was signed
     with it.
     """

@@ -75,7 +75,8 @@ def _as_json(value):
 
 
 def test_every_row_an_import_creates_is_audited_with_its_values(restore_reference_data, demo, cli, session, tmp_path):  # noqa: F811
-    """New actions, sessions and their rows are written without ORM objects: each still has its ``create`` event."""
+    """New formations, actions, sessions and their rows are written without ORM objects: each still has
+    its ``create`` event."""
     path = _export_and_empty(cli, tmp_path)
     last_event = session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     assert cli("sofi", "import-lheo", str(path)).exit_code == 0

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Action, Contact, ModelValidationError, Organisation, SessionDispositif, SessionFormation
+from sofi.services.lheo_import import NewFormation
 from tests import factories
 
 
@@ -143,12 +144,22 @@ def test_formation_intitule_is_mandatory_and_limited(organisation):
         factories.formation(organisation, intitule="x" * 256)
 
 
+SIX_FORMACODES = ["15052", "15084", "15061", "35014", "43436", "31091"]
+
+
 def test_at_most_five_formacodes(organisation):
     formation = factories.formation(organisation)
     with pytest.raises(ModelValidationError, match="5 domaines"):
-        formation.set_formacodes(["15052", "15084", "15061", "35014", "43436", "31091"])
+        formation.set_formacodes(SIX_FORMACODES)
     with pytest.raises(ModelValidationError, match="domaine principal"):
         formation.set_formacodes(["15052"], principal="15084")
+
+
+def test_a_formation_the_import_writes_without_orm_object_keeps_the_formacode_rules(organisation):
+    with pytest.raises(ModelValidationError, match="5 domaines"):
+        NewFormation.of(organisation, "F-1", {"certification": None}, SIX_FORMACODES, None, [])
+    with pytest.raises(ModelValidationError, match="domaine principal"):
+        NewFormation.of(organisation, "F-1", {"certification": None}, ["15052"], "15084", [])
 
 
 @pytest.mark.parametrize(

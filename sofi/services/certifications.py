@@ -1,7 +1,7 @@
 """What a certifying formation takes from its certification (read-only on the Formation form)."""
 
 from models import BlocCompetences, Certification, CertifInfo, Formation
-from models.offer import TEXT_LIMIT
+from models.offer import MAX_FORMACODES, TEXT_LIMIT
 
 
 def excerpt(text: str | None, limit: int = TEXT_LIMIT) -> str | None:
@@ -46,4 +46,4 @@ def apply_certification(
     formacodes = certification.formacode_codes or (
         [certifinfo.formacode_code] if certifinfo and certifinfo.formacode_code else []
     )
-    formation.set_formacodes(formacodes[:5])
+    formation.set_formacodes(formacodes[:MAX_FORMACODES])

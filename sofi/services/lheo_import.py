@@ -71,7 +71,7 @@ from models import (
     db,
 )
 from models.codelists import codelist
-from models.offer import formation_bloc
+from models.offer import MAX_FORMACODES, formation_bloc
 from models.validation import check_siret
 from sofi import audit
 from sofi.config import int_setting
@@ -316,7 +316,8 @@ class NewFormation:
     def of(
         cls, organisation: Organisation, key: str, values: dict, codes: list[str], principal: str | None, blocs: list
     ) -> "NewFormation":
-        """``codes``: at most five, as ``_formacodes`` gives them (``Formation.set_formacodes`` checks it)."""
+        """``codes`` and ``principal``: as ``_formacodes`` gives them, checked by the model's rules."""
+        Formation.check_formacodes(codes, principal)
         certification = values.pop("certification")
         columns = validated(Formation, {"numero_lheo": key, **values, "formacode_principal": principal})
         return cls(organisation, certification, columns, codes, blocs)
@@ -701,7 +702,7 @@ class Importer(PartiesImport, SessionsImport):
                 self._created_codes.append((self.known_formacodes, code))
                 self.report.warn(f"Formacode {code} ({version}) absent du référentiel : ajouté, libellé à compléter.")
             codes.append(code)
-        codes = codes[:5]
+        codes = codes[:MAX_FORMACODES]
         principal = data.get("principal") if data.get("principal") in codes else None
         if principal:
             codes.remove(principal)
